@@ -1,0 +1,67 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { allowlistEntryError } from '@app/image-fetch';
+
+const MIB = 1024 * 1024;
+export const DEFAULT_MODEL_MANIFEST = 'model-artifacts/food-vision-efficientnetb0/manifest.json';
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0)
+    : value;
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/** Every environment variable the service reads, with its default; an invalid value stops the start. */
+export class EnvironmentVariables {
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT: number = 5000;
+  @IsString() @MinLength(1) HOST: string = '0.0.0.0';
+  @IsString() @MinLength(1) MODEL_MANIFEST: string = DEFAULT_MODEL_MANIFEST;
+  @IsOptional() @IsString() @MinLength(1) MODEL_DIR?: string;
+  @Transform(toBoolean) @IsBoolean() MODEL_WARMUP: boolean = true;
+  @Type(() => Number) @IsInt() @Min(1024) @Max(100 * MIB) MAX_IMAGE_BYTES: number = 10 * MIB;
+  @Type(() => Number) @IsInt() @Min(1) @Max(500_000_000) MAX_IMAGE_PIXELS: number = 40_000_000;
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) IMAGE_FETCH_CONNECT_TIMEOUT_MS: number = 3_000;
+  @Type(() => Number) @IsInt() @Min(100) @Max(120_000) IMAGE_FETCH_TIMEOUT_MS: number = 10_000;
+  @Type(() => Number) @IsInt() @Min(0) @Max(10) IMAGE_FETCH_MAX_REDIRECTS: number = 3;
+  @IsInt({ each: true }) @Min(1, { each: true }) @Max(65535, { each: true })
+  IMAGE_FETCH_ALLOWED_PORTS: number[] = [80, 443];
+  @Transform(toList) @IsString({ each: true }) IMAGE_FETCH_ALLOW_HOSTS: string[] = [];
+  /** `*` for any origin (the seed's behaviour), or a comma-separated list of origins. */
+  @Transform(toList) @IsString({ each: true }) CORS_ORIGINS: string[] = ['*'];
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';
+}
+
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+const NUMERIC_LISTS = new Set(['IMAGE_FETCH_ALLOWED_PORTS']);
+
+/** Validates the environment; throws one message that names each bad variable and its value. */
+export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
+  const known = Object.keys(new EnvironmentVariables()).concat('MODEL_DIR');
+  const input: Record<string, unknown> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    input[key] = NUMERIC_LISTS.has(key) ? value.split(',').map((item) => Number(item.trim())) : value;
+  }
+  const config = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
+  const problems = validateSync(config).map(
+    (error) =>
+      `${error.property}=${JSON.stringify(env[error.property])}: ${Object.values(error.constraints ?? {}).join(', ')}`,
+  );
+  for (const entry of config.IMAGE_FETCH_ALLOW_HOSTS ?? []) {
+    const why = allowlistEntryError(entry);
+    if (why) problems.push(`IMAGE_FETCH_ALLOW_HOSTS entry ${JSON.stringify(entry)}: ${why}`);
+  }
+  if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}.`);
+  return config;
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { problem } from '@app/problem';
+import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
+import { HealthStatusDto } from './health-status.dto';
+import { ModelReadinessIndicator } from './model-readiness.indicator';
+
+/** Kubernetes/Heroku probes. Liveness never depends on the model; readiness means loaded and warm. */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly model: ModelReadinessIndicator,
+  ) {}
+
+  @Get('live')
+  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @ApiOperation({ summary: 'Liveness: the process answers HTTP (never depends on the model)' })
+  @ApiOkResponse({ type: HealthStatusDto })
+  async getLiveness(): Promise<HealthStatusDto> {
+    const result = await this.health.check([]);
+    return { status: result.status, details: result.details };
+  }
+
+  @Get('ready')
+  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @ApiOperation({ summary: 'Readiness: the model is loaded and warmed up; 503 with the reason otherwise' })
+  @ApiOkResponse({ type: HealthStatusDto })
+  @ApiProblemResponses('model_not_ready')
+  async getReadiness(): Promise<HealthStatusDto> {
+    try {
+      const result = await this.health.check([() => this.model.check()]);
+      return { status: result.status, details: result.details };
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const { details } = error.getResponse() as { details?: Record<string, { reason?: string }> };
+      throw problem('model_not_ready', details?.model?.reason ?? 'The service is not ready.', {
+        retry_after_seconds: 5,
+        checks: details,
+      });
+    }
+  }
+}

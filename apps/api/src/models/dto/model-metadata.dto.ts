@@ -1,0 +1,142 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class RuntimeDto {
+  @ApiProperty({ example: 'litert', enum: ['litert', 'tfjs'], description: 'The inference engine.' })
+  engine!: string;
+
+  @ApiProperty({
+    example: 'wasm-xnnpack',
+    enum: ['wasm-xnnpack', 'tensorflow', 'wasm', 'cpu'],
+    description: 'Where it runs: LiteRT on WASM/XNNPACK, or TF.js on tfjs-node (`tensorflow`), WASM or pure JS (`cpu`).',
+  })
+  backend!: string;
+}
+
+export class ResizeDto {
+  @ApiProperty({ example: 'bilinear', enum: ['bilinear', 'nearest', 'bicubic', 'lanczos3'] })
+  method!: string;
+
+  @ApiProperty({
+    example: 'fill',
+    enum: ['fill', 'cover', 'contain'],
+    description: '`fill` stretches the whole image, `cover` centre-crops, `contain` pads.',
+  })
+  fit!: string;
+}
+
+export class InputSpecDto {
+  @ApiProperty({ example: 224 })
+  height!: number;
+
+  @ApiProperty({ example: 224 })
+  width!: number;
+
+  @ApiProperty({ example: 3 })
+  channels!: number;
+
+  @ApiProperty({ example: 'uint8', enum: ['uint8', 'float32'] })
+  dtype!: string;
+
+  @ApiProperty({ example: 'RGB', enum: ['RGB', 'BGR'] })
+  channel_order!: string;
+
+  @ApiProperty({ example: [0, 255], type: [Number], description: 'Pixels 0..255 are mapped linearly onto this range.' })
+  value_range!: number[];
+
+  @ApiPropertyOptional({ type: [Number], example: [0.485, 0.456, 0.406] })
+  mean?: number[];
+
+  @ApiPropertyOptional({ type: [Number], example: [0.229, 0.224, 0.225] })
+  std?: number[];
+
+  @ApiProperty({ type: ResizeDto })
+  resize!: ResizeDto;
+}
+
+export class LabelDto {
+  @ApiProperty({ example: 76 })
+  index!: number;
+
+  @ApiProperty({ example: 'pizza' })
+  label!: string;
+
+  @ApiProperty({ example: 'pizza' })
+  display_name!: string;
+}
+
+export class LicenseDto {
+  @ApiProperty({ example: 'ST SLA0044' })
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'https://www.st.com/SLA0044' })
+  url?: string;
+
+  @ApiProperty({ example: false, description: 'Whether the weights may be redistributed.' })
+  redistributable!: boolean;
+}
+
+export class ModelSummaryDto {
+  @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
+  name!: string;
+
+  @ApiProperty({ example: '1' })
+  version!: string;
+
+  @ApiProperty({ example: 'tflite', enum: ['tflite', 'tfjs-layers', 'tfjs-graph', 'keras-h5', 'onnx'] })
+  format!: string;
+
+  @ApiProperty({ example: 'ready', enum: ['loading', 'ready', 'failed'] })
+  status!: string;
+
+  @ApiPropertyOptional({ description: 'Why the model is not ready, when it failed.' })
+  reason?: string;
+
+  @ApiProperty({ example: true, description: 'Whether requests without a model name use this model.' })
+  default!: boolean;
+}
+
+export class ModelListDto {
+  @ApiProperty({ type: [ModelSummaryDto] })
+  models!: ModelSummaryDto[];
+}
+
+export class ModelMetadataDto extends ModelSummaryDto {
+  @ApiPropertyOptional({ example: 'Food-101 classifier (MobileNetV1 0.5, int8)' })
+  description?: string;
+
+  @ApiPropertyOptional({ type: RuntimeDto, description: 'Present once the model is loaded.' })
+  runtime?: RuntimeDto;
+
+  @ApiProperty({ type: InputSpecDto })
+  input!: InputSpecDto;
+
+  @ApiProperty({ example: 'probabilities', enum: ['probabilities', 'logits'] })
+  output_kind!: string;
+
+  @ApiPropertyOptional({ example: 101 })
+  label_count?: number;
+
+  @ApiPropertyOptional({ type: [LabelDto], description: 'Present once the model is loaded.' })
+  labels?: LabelDto[];
+
+  @ApiPropertyOptional({
+    example: '6d16197710fa62c8f7a288a742db9fc4296306468982a2d6eea1aa4c286073cd',
+    description: 'sha256 of the model file being served.',
+  })
+  sha256?: string;
+
+  @ApiProperty({ type: LicenseDto })
+  license!: LicenseDto;
+
+  @ApiPropertyOptional({ example: 'https://example.com/models/food101.tflite' })
+  source_url?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-27T10:00:00.000Z', format: 'date-time' })
+  loaded_at?: string;
+
+  @ApiPropertyOptional({ example: 850, description: 'Time to verify and load the model, ms.' })
+  load_ms?: number;
+
+  @ApiPropertyOptional({ example: 30, description: 'Time of the warm-up inference, ms.' })
+  warmup_ms?: number;
+}

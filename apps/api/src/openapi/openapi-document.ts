@@ -1,0 +1,56 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { MULTIPART_SCHEMA_EXTENSION } from '../predictions/api-multipart-body.decorator';
+
+export const API_VERSION = '1.0.0';
+
+const DESCRIPTION = `Classifies food photos into the 101 Food-101 classes.
+
+- \`POST /v1/predictions\`: a photo as a URL, a base64 string or an upload; answers the top-k classes.
+- \`POST /net/image/prediction/?image_link=\`: the original FastAPI service's route, unchanged for existing clients.
+- \`GET /v1/models\`: what is served, on which engine.
+- \`GET /health/live\`, \`GET /health/ready\`: probes.
+
+Every error is an RFC 9457 problem (\`application/problem+json\`) with a stable \`code\`.`;
+
+/** The OpenAPI document, generated from the controllers and DTOs; `npm run openapi` commits it. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Food Vision API')
+    .setDescription(DESCRIPTION)
+    .setVersion(API_VERSION)
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addTag('predictions', 'Classify photos')
+    .addTag('models', 'What is served')
+    .addTag('health', 'Probes for Kubernetes and Heroku')
+    .addTag('seed-compatible', 'The original FastAPI routes')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controllerKey, methodKey) => methodKey,
+  });
+  return applyMultipartSchemas(document);
+}
+
+/** Points each multipart/form-data body at the schema `ApiJsonOrMultipartBody` named. */
+function applyMultipartSchemas(document: OpenAPIObject): OpenAPIObject {
+  for (const pathItem of Object.values(document.paths)) {
+    for (const operation of [pathItem.get, pathItem.post, pathItem.put, pathItem.patch]) {
+      const extensions = operation as unknown as Record<string, unknown> | undefined;
+      const schemaName = extensions?.[MULTIPART_SCHEMA_EXTENSION];
+      if (!operation || typeof schemaName !== 'string') continue;
+      delete extensions![MULTIPART_SCHEMA_EXTENSION];
+      const body = operation.requestBody as { content?: Record<string, { schema?: unknown }> } | undefined;
+      const multipart = body?.content?.['multipart/form-data'];
+      if (multipart) multipart.schema = { $ref: `#/components/schemas/${schemaName}` };
+    }
+  }
+  return document;
+}
+
+export function setupSwaggerUi(app: INestApplication, document: OpenAPIObject): void {
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    customSiteTitle: 'Food Vision API',
+  });
+}

@@ -1,0 +1,59 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ModelRefDto {
+  @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
+  name!: string;
+
+  @ApiProperty({ example: '1' })
+  version!: string;
+}
+
+export class ClassPredictionDto {
+  @ApiProperty({ example: 'pizza', description: 'The class label as the model names it (Food-101 snake_case).' })
+  label!: string;
+
+  @ApiProperty({ example: 'pizza', description: 'The label for people (the seed API spelling, e.g. `apple pie`).' })
+  display_name!: string;
+
+  @ApiProperty({ example: 0.9961, minimum: 0, maximum: 1, description: 'Probability of this class; all classes sum to 1.' })
+  confidence!: number;
+}
+
+export class ImageInfoDto {
+  @ApiProperty({ example: 'jpeg', enum: ['jpeg', 'png', 'webp', 'gif', 'bmp'], description: 'Format sniffed from the bytes.' })
+  format!: string;
+
+  @ApiProperty({ example: 800 })
+  width!: number;
+
+  @ApiProperty({ example: 600 })
+  height!: number;
+}
+
+export class TimingsDto {
+  @ApiProperty({ example: 42.1, description: 'Getting the bytes (download, upload or base64 decode), ms.' })
+  fetch_ms!: number;
+
+  @ApiProperty({ example: 6.3, description: 'Decoding and resizing to the model input, ms.' })
+  decode_ms!: number;
+
+  @ApiProperty({ example: 9.8, description: 'Model inference, ms.' })
+  inference_ms!: number;
+
+  @ApiProperty({ example: 58.7, description: 'All of the above and the rest of the request, ms.' })
+  total_ms!: number;
+}
+
+export class PredictionResponseDto {
+  @ApiProperty({ type: ModelRefDto })
+  model!: ModelRefDto;
+
+  @ApiProperty({ type: [ClassPredictionDto], description: 'The top-k classes, most likely first.' })
+  predictions!: ClassPredictionDto[];
+
+  @ApiProperty({ type: ImageInfoDto })
+  image!: ImageInfoDto;
+
+  @ApiProperty({ type: TimingsDto })
+  timings!: TimingsDto;
+}

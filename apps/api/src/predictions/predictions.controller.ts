@@ -1,0 +1,91 @@
+import { Body, Controller, HttpCode, Post, Req, UploadedFile, UseInterceptors, UsePipes } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { ImageSource } from '@app/image-fetch';
+import { problem } from '@app/problem';
+import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
+import { problemValidationPipe } from '../problem/validation';
+import { ApiJsonOrMultipartBody } from './api-multipart-body.decorator';
+import { DEFAULT_TOP_K, PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
+import { PredictionResponseDto } from './dto/prediction-response.dto';
+import { toPredictionResponse } from './prediction.mapper';
+import { PredictionService } from './prediction.service';
+import { abortSignalFor } from './request-abort';
+
+@ApiTags('predictions')
+@Controller('v1/predictions')
+export class PredictionsController {
+  constructor(private readonly predictions: PredictionService) {}
+
+  @Post()
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('image'))
+  @UsePipes(problemValidationPipe())
+  @ApiOperation({
+    summary: 'Classify a food photo',
+    description:
+      'Send the photo as JSON (`url` to download, or `image` in base64) or as multipart/form-data (file field `image`). Answers the top-k classes with probabilities that sum to 1 over all classes.',
+  })
+  @ApiJsonOrMultipartBody(PredictionRequestDto, PredictionUploadDto)
+  @ApiOkResponse({ type: PredictionResponseDto, description: 'The most likely classes.' })
+  @ApiProblemResponses(
+    'validation_failed',
+    'missing_image',
+    'ambiguous_image',
+    'invalid_base64',
+    'invalid_url',
+    'url_scheme_not_allowed',
+    'url_credentials_not_allowed',
+    'url_port_not_allowed',
+    'url_forbidden_address',
+    'url_unresolvable',
+    'too_large',
+    'payload_too_large',
+    'image_too_many_pixels',
+    'unsupported_media_type',
+    'unsupported_image',
+    'upstream_not_image',
+    'upstream_status',
+    'upstream_unreachable',
+    'too_many_redirects',
+    'upstream_timeout',
+    'model_not_ready',
+    'internal_error',
+  )
+  async predict(
+    @Req() request: Request,
+    @Body() body: PredictionRequestDto,
+    @UploadedFile() file?: Express.Multer.File,
+  ): Promise<PredictionResponseDto> {
+    if (!request.is(['application/json', 'multipart/form-data'])) {
+      throw problem(
+        'unsupported_media_type',
+        `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted: send application/json or multipart/form-data.`,
+      );
+    }
+    const prediction = await this.predictions.predict(
+      this.sourceOf(body, file),
+      body.top_k ?? DEFAULT_TOP_K,
+      abortSignalFor(request),
+    );
+    return toPredictionResponse(prediction);
+  }
+
+  private sourceOf(body: PredictionRequestDto, file?: Express.Multer.File): ImageSource {
+    const sources: ImageSource[] = [];
+    if (body.url !== undefined) sources.push({ kind: 'url', url: body.url });
+    if (body.image !== undefined) sources.push({ kind: 'base64', base64: body.image });
+    if (file) sources.push({ kind: 'bytes', bytes: file.buffer });
+    if (sources.length === 0) {
+      throw problem(
+        'missing_image',
+        'No image was sent: give `url` or `image` (base64) in JSON, or upload the file as multipart field `image`.',
+      );
+    }
+    if (sources.length > 1) {
+      throw problem('ambiguous_image', 'Send exactly one image: `url`, `image` (base64) or an uploaded file, not several.');
+    }
+    return sources[0];
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MulterModule } from '@nestjs/platform-express';
+import type { EnvironmentVariables } from '../config/environment';
+import { SeedController } from '../seed/seed.controller';
+import { PredictionService } from './prediction.service';
+import { PredictionsController } from './predictions.controller';
+
+@Module({
+  imports: [
+    MulterModule.registerAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<EnvironmentVariables, true>) => ({
+        limits: { fileSize: config.get('MAX_IMAGE_BYTES'), files: 1, fields: 8, fieldSize: 64 * 1024 },
+      }),
+    }),
+  ],
+  controllers: [SeedController, PredictionsController],
+  providers: [PredictionService],
+})
+export class PredictionsModule {}

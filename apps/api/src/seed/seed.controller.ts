@@ -1,0 +1,63 @@
+import { Controller, Get, HttpCode, Post, Query, Req, UsePipes } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { PredictionService } from '../predictions/prediction.service';
+import { abortSignalFor } from '../predictions/request-abort';
+import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
+import { problemValidationPipe } from '../problem/validation';
+import { SeedPredictionQueryDto, SeedPredictionResponseDto, WelcomeDto } from './seed-prediction.dto';
+
+/** The original FastAPI service's routes, kept byte-compatible for existing clients. */
+@ApiTags('seed-compatible')
+@Controller()
+export class SeedController {
+  constructor(private readonly predictions: PredictionService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Welcome message', description: 'Unchanged from the original service.' })
+  @ApiOkResponse({ type: WelcomeDto })
+  getWelcome(): WelcomeDto {
+    return { message: 'Welcome to the Food Vision API!' };
+  }
+
+  @Post('net/image/prediction')
+  @HttpCode(200)
+  @UsePipes(problemValidationPipe(422))
+  @ApiOperation({
+    summary: 'Classify the photo at a URL (original API)',
+    description:
+      'The original route and field names. The trailing slash is optional. Validation errors keep FastAPI\'s 422 status. Prefer `POST /v1/predictions` for new clients.',
+  })
+  @ApiOkResponse({ type: SeedPredictionResponseDto })
+  @ApiProblemResponses(
+    { code: 'validation_failed', status: 422 },
+    'invalid_url',
+    'url_scheme_not_allowed',
+    'url_credentials_not_allowed',
+    'url_port_not_allowed',
+    'url_forbidden_address',
+    'url_unresolvable',
+    'too_large',
+    'image_too_many_pixels',
+    'unsupported_image',
+    'upstream_not_image',
+    'upstream_status',
+    'upstream_unreachable',
+    'too_many_redirects',
+    'upstream_timeout',
+    'model_not_ready',
+    'internal_error',
+  )
+  async predictFromImageLink(
+    @Req() request: Request,
+    @Query() query: SeedPredictionQueryDto,
+  ): Promise<SeedPredictionResponseDto> {
+    const { classification } = await this.predictions.predict(
+      { kind: 'url', url: query.image_link },
+      1,
+      abortSignalFor(request),
+    );
+    const best = classification.predictions[0];
+    return { 'model-prediction': best.displayName, 'model-prediction-confidence-score': best.confidence };
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ImageDecoder } from './decode/image-decoder';
+import { ConfigurableImageFetchModule } from './image-fetch.options';
+import { ImageSourceService } from './image-source.service';
+import { UrlFetcher } from './url/url-fetcher';
+
+/** Image intake: bytes from a URL (SSRF-safe), an upload or base64; decoding and resizing to the model's input. */
+@Module({
+  providers: [UrlFetcher, ImageDecoder, ImageSourceService],
+  exports: [UrlFetcher, ImageDecoder, ImageSourceService],
+})
+export class ImageFetchModule extends ConfigurableImageFetchModule {}

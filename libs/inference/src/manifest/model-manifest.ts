@@ -1,0 +1,93 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+
+export const MODEL_FORMATS = ['tflite', 'tfjs-layers', 'tfjs-graph', 'keras-h5', 'onnx'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+export const RESIZE_METHODS = ['bilinear', 'nearest', 'bicubic', 'lanczos3'] as const;
+export type ResizeMethod = (typeof RESIZE_METHODS)[number];
+
+/** `fill` stretches the whole image (Keras `load_img`), `cover` centre-crops, `contain` pads. */
+export const RESIZE_FITS = ['fill', 'cover', 'contain'] as const;
+export type ResizeFit = (typeof RESIZE_FITS)[number];
+
+export const OUTPUT_KINDS = ['probabilities', 'logits'] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+
+export class ModelFileEntry {
+  @IsString() @MinLength(1) path!: string;
+  @IsOptional() @IsInt() @Min(0) size?: number;
+  @IsOptional() @Matches(/^[0-9a-f]{64}$/) sha256?: string;
+  /** Git blob id (sha1 of `blob <size>\0<bytes>`): what a pinned raw.githubusercontent.com URL can be checked against. */
+  @IsOptional() @Matches(/^[0-9a-f]{40}$/) git_blob_sha1?: string;
+}
+
+export class ResizeSpec {
+  @IsIn(RESIZE_METHODS) method!: ResizeMethod;
+  @IsIn(RESIZE_FITS) fit!: ResizeFit;
+}
+
+export class ModelInputSpec {
+  @IsInt() @Min(1) @Max(4096) height!: number;
+  @IsInt() @Min(1) @Max(4096) width!: number;
+  @IsIn([3]) channels!: 3;
+  @IsIn(['uint8', 'float32']) dtype!: 'uint8' | 'float32';
+  @IsIn(['RGB', 'BGR']) channel_order!: 'RGB' | 'BGR';
+  /** Pixel values 0..255 are mapped linearly onto this range before mean/std. */
+  @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @IsNumber({}, { each: true }) value_range!: [number, number];
+  @IsOptional() @IsArray() @ArrayMinSize(3) @ArrayMaxSize(3) @IsNumber({}, { each: true }) mean?: number[];
+  @IsOptional() @IsArray() @ArrayMinSize(3) @ArrayMaxSize(3) @IsNumber({}, { each: true }) std?: number[];
+  @ValidateNested() @Type(() => ResizeSpec) resize!: ResizeSpec;
+}
+
+export class ModelOutputSpec {
+  @IsIn(OUTPUT_KINDS) kind!: OutputKind;
+}
+
+export class ModelSource {
+  @IsOptional() @IsString() url?: string;
+  @IsOptional() @IsString() description?: string;
+}
+
+export class ModelLicense {
+  @IsString() name!: string;
+  @IsOptional() @IsString() url?: string;
+  /** False for weights that may be used in tests only (e.g. the STM32 model zoo's SLA0044). */
+  @IsBoolean() redistributable!: boolean;
+}
+
+export class ModelManifest {
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    message: 'name must be 1-64 lower-case letters, digits, dots, dashes or underscores',
+  })
+  name!: string;
+  @IsString() @MinLength(1) version!: string;
+  @IsOptional() @IsString() description?: string;
+  @IsIn(MODEL_FORMATS) format!: ModelFormat;
+  /** The file the runtime opens (a `.tflite`, a `model.json`, ...); must be listed in `files`. */
+  @IsString() entry!: string;
+  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ModelFileEntry) files!: ModelFileEntry[];
+  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+  @IsOptional() @IsString() labels_file?: string;
+  @IsOptional() @IsObject() display_names?: Record<string, string>;
+  @ValidateNested() @Type(() => ModelInputSpec) input!: ModelInputSpec;
+  @ValidateNested() @Type(() => ModelOutputSpec) output!: ModelOutputSpec;
+  @ValidateNested() @Type(() => ModelSource) source!: ModelSource;
+  @ValidateNested() @Type(() => ModelLicense) license!: ModelLicense;
+}

@@ -1,0 +1,44 @@
+import { ModelLoadError } from '../manifest/model-load-error';
+import type { ResolvedModel } from '../manifest/resolved-model';
+import { LiteRtRuntime } from './litert-runtime';
+import type { ModelRuntime } from './model-runtime';
+import { TfjsRuntime } from './tfjs-runtime';
+
+/** Opens a verified model in the engine its format needs (engines load their packages only when used). */
+export async function createRuntime(resolved: ResolvedModel): Promise<ModelRuntime> {
+  const { format } = resolved.manifest;
+  switch (format) {
+    case 'tflite':
+      return LiteRtRuntime.load(resolved);
+    case 'tfjs-layers':
+    case 'tfjs-graph':
+      return TfjsRuntime.load(resolved);
+    default:
+      throw new ModelLoadError(
+        `Model "${resolved.manifest.name}" is in ${format} format, which this version cannot serve yet: use a TFLite or TF.js model.`,
+      );
+  }
+}
+
+/** Refuses a manifest whose input or labels do not match the model it describes. */
+export function checkRuntimeMatchesManifest(runtime: ModelRuntime, resolved: ResolvedModel): void {
+  const { name, input } = resolved.manifest;
+  const expected = [input.height, input.width, input.channels];
+  const actual = runtime.inputShape.slice(1);
+  const mismatch = actual.length !== 3 || expected.some((dim, i) => actual[i] !== -1 && actual[i] !== dim);
+  if (mismatch) {
+    throw new ModelLoadError(
+      `Model "${name}" takes input [${runtime.inputShape.join(', ')}] but its manifest says ${input.height}×${input.width}×${input.channels}: fix input in the manifest.`,
+    );
+  }
+  if (runtime.inputDtype !== input.dtype) {
+    throw new ModelLoadError(
+      `Model "${name}" takes ${runtime.inputDtype} input but its manifest says ${input.dtype}: fix input.dtype in the manifest.`,
+    );
+  }
+  if (runtime.outputSize !== resolved.labels.length) {
+    throw new ModelLoadError(
+      `Model "${name}" outputs ${runtime.outputSize} scores but its manifest has ${resolved.labels.length} labels: the labels do not belong to this model.`,
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export * from './problem-codes';
+export * from './problem-error';
+export * from './problems';
