@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 import { allowlistEntryError } from '@app/image-fetch';
@@ -33,6 +34,14 @@ export class EnvironmentVariables {
   /** `*` for any origin (the seed's behaviour), or a comma-separated list of origins. */
   @Transform(toList) @IsString({ each: true }) CORS_ORIGINS: string[] = ['*'];
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
+  /** Comma-separated API keys; empty (the default) leaves the API open. Probes, /metrics and /docs stay open. */
+  @Transform(toList) @IsString({ each: true }) API_KEYS: string[] = [];
+  /** Requests per minute per client (API key, else IP address); 0 (the default) turns rate limiting off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_PER_MINUTE: number = 0;
+  /** How many proxies in front of the service to trust for the client address (X-Forwarded-For); Heroku: 1. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(10) TRUST_PROXY_HOPS: number = 0;
 }
 
 export class ConfigurationError extends Error {

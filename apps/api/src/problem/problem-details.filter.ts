@@ -34,7 +34,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, request: Request): ProblemError {
     if (exception instanceof ProblemError) return exception;
-    const parserError = exception as BodyParserError;
+    // Nest wraps body-parser's http-errors in an HttpException and keeps the original as `cause`.
+    const parserError = (exception instanceof HttpException ? exception.cause : exception) as BodyParserError | undefined;
     if (parserError?.type === 'entity.too.large') {
       return problem('payload_too_large', 'The request body is larger than this service accepts; send a smaller image.');
     }

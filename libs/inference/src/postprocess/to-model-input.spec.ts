@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelInputSpec } from '../manifest/model-manifest';
+import { toModelInput } from './to-model-input';
+
+const image = { data: Uint8Array.from([0, 127.5, 255, 10, 20, 30]), width: 2, height: 1 };
+const spec = (overrides: Partial<ModelInputSpec>): ModelInputSpec => ({
+  height: 1,
+  width: 2,
+  channels: 3,
+  dtype: 'float32',
+  channel_order: 'RGB',
+  value_range: [0, 255],
+  resize: { method: 'bilinear', fit: 'fill' },
+  ...overrides,
+});
+
+describe('toModelInput', () => {
+  it('passes raw pixels to uint8 models', () => {
+    const input = toModelInput(image, spec({ dtype: 'uint8' }));
+    expect(input.data).toBeInstanceOf(Uint8Array);
+    expect([...input.data]).toEqual([0, 127, 255, 10, 20, 30]);
+    expect(input.shape).toEqual([1, 1, 2, 3]);
+  });
+
+  it('maps 0..255 onto the value range', () => {
+    expect([...toModelInput(image, spec({ value_range: [0, 1] })).data].map((v) => +v.toFixed(4))).toEqual([
+      0, 0.498, 1, 0.0392, 0.0784, 0.1176,
+    ]);
+    expect([...toModelInput(image, spec({ value_range: [-1, 1] })).data].slice(0, 3).map((v) => +v.toFixed(4))).toEqual([
+      -1, -0.0039, 1,
+    ]);
+  });
+
+  it('applies mean and std per channel after the range', () => {
+    const input = toModelInput(image, spec({ value_range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.5, 0.25, 0.5] }));
+    expect(input.data[0]).toBeCloseTo(-1, 5);
+    expect(input.data[2]).toBeCloseTo(1, 5);
+    expect(input.data[4]).toBeCloseTo((20 / 255 - 0.5) / 0.25, 5);
+  });
+
+  it('swaps channels for BGR models', () => {
+    expect([...toModelInput(image, spec({ dtype: 'uint8', channel_order: 'BGR' })).data]).toEqual([255, 127, 0, 30, 20, 10]);
+    expect([...toModelInput(image, spec({ channel_order: 'BGR' })).data]).toEqual([255, 127, 0, 30, 20, 10]);
+  });
+
+  it('refuses pixels of the wrong size', () => {
+    expect(() => toModelInput(image, spec({ width: 3 }))).toThrow(/Expected 3×1/);
+  });
+});
