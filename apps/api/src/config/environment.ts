@@ -18,30 +18,30 @@ const toBoolean = ({ value }: { value: unknown }): unknown =>
 
 /** Every environment variable the service reads, with its default; an invalid value stops the start. */
 export class EnvironmentVariables {
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT: number = 5000;
+  @Min(0) @Max(65535) @IsInt() @Type(() => Number) PORT: number = 5000;
   @IsString() @MinLength(1) HOST: string = '0.0.0.0';
   @IsString() @MinLength(1) MODEL_MANIFEST: string = DEFAULT_MODEL_MANIFEST;
   @IsOptional() @IsString() @MinLength(1) MODEL_DIR?: string;
   @Transform(toBoolean) @IsBoolean() MODEL_WARMUP: boolean = true;
-  @Type(() => Number) @IsInt() @Min(1024) @Max(100 * MIB) MAX_IMAGE_BYTES: number = 10 * MIB;
-  @Type(() => Number) @IsInt() @Min(1) @Max(500_000_000) MAX_IMAGE_PIXELS: number = 40_000_000;
-  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) IMAGE_FETCH_CONNECT_TIMEOUT_MS: number = 3_000;
-  @Type(() => Number) @IsInt() @Min(100) @Max(120_000) IMAGE_FETCH_TIMEOUT_MS: number = 10_000;
-  @Type(() => Number) @IsInt() @Min(0) @Max(10) IMAGE_FETCH_MAX_REDIRECTS: number = 3;
-  @IsInt({ each: true }) @Min(1, { each: true }) @Max(65535, { each: true })
+  @Min(1024) @Max(100 * MIB) @IsInt() @Type(() => Number) MAX_IMAGE_BYTES: number = 10 * MIB;
+  @Min(1) @Max(500_000_000) @IsInt() @Type(() => Number) MAX_IMAGE_PIXELS: number = 40_000_000;
+  @Min(100) @Max(60_000) @IsInt() @Type(() => Number) IMAGE_FETCH_CONNECT_TIMEOUT_MS: number = 3_000;
+  @Min(100) @Max(120_000) @IsInt() @Type(() => Number) IMAGE_FETCH_TIMEOUT_MS: number = 10_000;
+  @Min(0) @Max(10) @IsInt() @Type(() => Number) IMAGE_FETCH_MAX_REDIRECTS: number = 3;
+  @Min(1, { each: true }) @Max(65535, { each: true }) @IsInt({ each: true })
   IMAGE_FETCH_ALLOWED_PORTS: number[] = [80, 443];
   @Transform(toList) @IsString({ each: true }) IMAGE_FETCH_ALLOW_HOSTS: string[] = [];
   /** `*` for any origin (the seed's behaviour), or a comma-separated list of origins. */
   @Transform(toList) @IsString({ each: true }) CORS_ORIGINS: string[] = ['*'];
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
+  @Min(0) @Max(600_000) @IsInt() @Type(() => Number) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
   /** Comma-separated API keys; empty (the default) leaves the API open. Probes, /metrics and /docs stay open. */
   @Transform(toList) @IsString({ each: true }) API_KEYS: string[] = [];
   /** Requests per minute per client (API key, else IP address); 0 (the default) turns rate limiting off. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_PER_MINUTE: number = 0;
+  @Min(0) @Max(1_000_000) @IsInt() @Type(() => Number) RATE_LIMIT_PER_MINUTE: number = 0;
   /** How many proxies in front of the service to trust for the client address (X-Forwarded-For); Heroku: 1. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(10) TRUST_PROXY_HOPS: number = 0;
+  @Min(0) @Max(10) @IsInt() @Type(() => Number) TRUST_PROXY_HOPS: number = 0;
 }
 
 export class ConfigurationError extends Error {
@@ -63,7 +63,7 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
     input[key] = NUMERIC_LISTS.has(key) ? value.split(',').map((item) => Number(item.trim())) : value;
   }
   const config = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
-  const problems = validateSync(config).map(
+  const problems = validateSync(config, { stopAtFirstError: true }).map(
     (error) =>
       `${error.property}=${JSON.stringify(env[error.property])}: ${Object.values(error.constraints ?? {}).join(', ')}`,
   );
