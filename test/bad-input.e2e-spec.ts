@@ -23,7 +23,10 @@ describe('bad input gets a clear problem and never takes the server down', () =>
 
   beforeAll(async () => {
     running = await startTestApp(FIXTURE_MODELS.food101Tflite, { MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES) });
-    upstream = await startImageServer({ '/pizza.jpg': serveBytes(jpeg), '/notes.txt': serveBytes(Buffer.from('hello'), 'text/plain') });
+    upstream = await startImageServer({
+      '/pizza.jpg': serveBytes(jpeg),
+      '/notes.txt': serveBytes(Buffer.from('hello'), 'text/plain'),
+    });
   });
 
   afterAll(async () => {
@@ -42,7 +45,7 @@ describe('bad input gets a clear problem and never takes the server down', () =>
     return body;
   }
 
-  const post = (body: BodyInit, contentType?: string) =>
+  const post = (body: RequestInit['body'], contentType?: string) =>
     fetch(`${running.baseUrl}/v1/predictions`, {
       method: 'POST',
       headers: contentType ? { 'content-type': contentType } : {},
@@ -73,7 +76,11 @@ describe('bad input gets a clear problem and never takes the server down', () =>
   });
 
   it('reports a URL that answers 404 as a bad gateway', async () => {
-    const body = await expectProblem(await postJson({ url: upstream.url('/missing.jpg') }), 502, 'upstream_status');
+    const body = await expectProblem(
+      await postJson({ url: upstream.url('/missing.jpg') }),
+      502,
+      'upstream_status',
+    );
     expect(body.detail).toContain('404');
   });
 
@@ -82,11 +89,19 @@ describe('bad input gets a clear problem and never takes the server down', () =>
   });
 
   it('refuses an uploaded text file', async () => {
-    await expectProblem(await upload(Buffer.from('just some text, not an image at all'), 'photo.jpg'), 422, 'unsupported_image');
+    await expectProblem(
+      await upload(Buffer.from('just some text, not an image at all'), 'photo.jpg'),
+      422,
+      'unsupported_image',
+    );
   });
 
   it('refuses a truncated JPEG', async () => {
-    await expectProblem(await upload(jpeg.subarray(0, Math.floor(jpeg.length / 3))), 422, 'unsupported_image');
+    await expectProblem(
+      await upload(jpeg.subarray(0, Math.floor(jpeg.length / 3))),
+      422,
+      'unsupported_image',
+    );
   });
 
   it('refuses an upload over the size limit', async () => {
@@ -108,12 +123,20 @@ describe('bad input gets a clear problem and never takes the server down', () =>
   });
 
   it('refuses valid base64 of something that is not an image', async () => {
-    await expectProblem(await postJson({ image: Buffer.from('GIF? no.').toString('base64') }), 422, 'unsupported_image');
+    await expectProblem(
+      await postJson({ image: Buffer.from('GIF? no.').toString('base64') }),
+      422,
+      'unsupported_image',
+    );
   });
 
   it('refuses an unsupported content type', async () => {
     await expectProblem(await post(jpeg, 'image/jpeg'), 415, 'unsupported_media_type');
-    await expectProblem(await post('url=http://example.com/a.jpg', 'text/plain'), 415, 'unsupported_media_type');
+    await expectProblem(
+      await post('url=http://example.com/a.jpg', 'text/plain'),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   it('refuses malformed JSON', async () => {
@@ -121,13 +144,29 @@ describe('bad input gets a clear problem and never takes the server down', () =>
   });
 
   it('refuses two images at once', async () => {
-    await expectProblem(await postJson({ url: upstream.url('/pizza.jpg'), image: jpeg.toString('base64') }), 400, 'ambiguous_image');
+    await expectProblem(
+      await postJson({ url: upstream.url('/pizza.jpg'), image: jpeg.toString('base64') }),
+      400,
+      'ambiguous_image',
+    );
   });
 
   it('refuses unknown fields and out-of-range top_k', async () => {
-    await expectProblem(await postJson({ url: upstream.url('/pizza.jpg'), colour: 'red' }), 400, 'validation_failed');
-    await expectProblem(await postJson({ url: upstream.url('/pizza.jpg'), top_k: 0 }), 400, 'validation_failed');
-    const body = await expectProblem(await postJson({ url: upstream.url('/pizza.jpg'), top_k: 102 }), 400, 'validation_failed');
+    await expectProblem(
+      await postJson({ url: upstream.url('/pizza.jpg'), colour: 'red' }),
+      400,
+      'validation_failed',
+    );
+    await expectProblem(
+      await postJson({ url: upstream.url('/pizza.jpg'), top_k: 0 }),
+      400,
+      'validation_failed',
+    );
+    const body = await expectProblem(
+      await postJson({ url: upstream.url('/pizza.jpg'), top_k: 102 }),
+      400,
+      'validation_failed',
+    );
     expect(body.detail).toContain('101');
   });
 
@@ -146,7 +185,9 @@ describe('bad input gets a clear problem and never takes the server down', () =>
   });
 
   it('refuses an invalid image_link on the seed route', async () => {
-    const response = await fetch(`${running.baseUrl}/net/image/prediction/?image_link=nope`, { method: 'POST' });
+    const response = await fetch(`${running.baseUrl}/net/image/prediction/?image_link=nope`, {
+      method: 'POST',
+    });
     await expectProblem(response, 400, 'invalid_url');
   });
 

@@ -18,20 +18,31 @@ describe('model metadata', () => {
     const response = await fetch(`${running.baseUrl}/v1/models`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
-      models: [{ name: 'food101-mobilenet-v1-int8', version: '1', format: 'tflite', status: 'ready', default: true }],
+      models: [
+        { name: 'food101-mobilenet-v1-int8', version: '1', format: 'tflite', status: 'ready', default: true },
+      ],
     });
   });
 
   it('describes the model: runtime, input, labels in output order, checksum and licence', async () => {
     const response = await fetch(`${running.baseUrl}/v1/models/food101-mobilenet-v1-int8`);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Record<string, unknown> & { labels: Array<{ index: number; label: string; display_name: string }> };
+    const body = (await response.json()) as Record<string, unknown> & {
+      labels: Array<{ index: number; label: string; display_name: string }>;
+    };
     expect(body).toMatchObject({
       name: 'food101-mobilenet-v1-int8',
       format: 'tflite',
       status: 'ready',
       runtime: { engine: 'litert', backend: 'wasm-xnnpack' },
-      input: { height: 224, width: 224, channels: 3, dtype: 'uint8', value_range: [0, 255], resize: { method: 'bilinear', fit: 'fill' } },
+      input: {
+        height: 224,
+        width: 224,
+        channels: 3,
+        dtype: 'uint8',
+        value_range: [0, 255],
+        resize: { method: 'bilinear', fit: 'fill' },
+      },
       output_kind: 'probabilities',
       label_count: 101,
       sha256: '6d16197710fa62c8f7a288a742db9fc4296306468982a2d6eea1aa4c286073cd',

@@ -43,7 +43,13 @@ describe('the committed OpenAPI document', () => {
 
   it('documents every route the app serves, with an operationId and a problem response for each error', () => {
     const document = committedJson() as {
-      paths: Record<string, Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, unknown> }> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { operationId?: string; responses: Record<string, { content?: Record<string, unknown> }> }
+        >
+      >;
     };
     const operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
@@ -53,7 +59,8 @@ describe('the committed OpenAPI document', () => {
     for (const { operation } of operations) {
       expect(operation.operationId).toMatch(/^[a-z][A-Za-z0-9]+$/);
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (Number(status) >= 400) expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json']);
+        if (Number(status) >= 400)
+          expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json']);
       }
     }
   });
@@ -70,7 +77,8 @@ function servedRoutes({ app }: RunningApp): string[] {
     .filter((layer) => layer.route && !layer.route.path.startsWith('/docs'))
     .flatMap((layer) =>
       Object.keys(layer.route!.methods).map(
-        (method) => `${method.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}').replace(/(.)\/$/, '$1')}`,
+        (method) =>
+          `${method.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}').replace(/(.)\/$/, '$1')}`,
       ),
     );
 }

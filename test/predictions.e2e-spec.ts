@@ -79,7 +79,9 @@ describe('predictions with the real Food-101 model on the real photos', () => {
 
   it('classifies base64 JSON at or above the accuracy floor', async () => {
     const { top1, top5 } = await accuracy(async (i) => {
-      const response = await postJson('/v1/predictions', { image: readFileSync(photos[i].path).toString('base64') });
+      const response = await postJson('/v1/predictions', {
+        image: readFileSync(photos[i].path).toString('base64'),
+      });
       expect(response.status).toBe(200);
       return (await response.json()) as V1Prediction;
     });
@@ -101,7 +103,9 @@ describe('predictions with the real Food-101 model on the real photos', () => {
     let correct = 0;
     for (const [i, photo] of photos.entries()) {
       const link = encodeURIComponent(images.url(`/${i}/image.jpg`));
-      const response = await fetch(`${running.baseUrl}/net/image/prediction/?image_link=${link}`, { method: 'POST' });
+      const response = await fetch(`${running.baseUrl}/net/image/prediction/?image_link=${link}`, {
+        method: 'POST',
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       const body = (await response.json()) as Record<string, unknown>;
@@ -122,7 +126,9 @@ describe('predictions with the real Food-101 model on the real photos', () => {
 
   it('accepts the seed route without the trailing slash', async () => {
     const link = encodeURIComponent(images.url('/0/image.jpg'));
-    const response = await fetch(`${running.baseUrl}/net/image/prediction?image_link=${link}`, { method: 'POST' });
+    const response = await fetch(`${running.baseUrl}/net/image/prediction?image_link=${link}`, {
+      method: 'POST',
+    });
     expect(response.status).toBe(200);
   });
 

@@ -40,14 +40,20 @@ describe('readiness reflects the model', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ok',
-      details: { model: { status: 'up', name: 'food101-mobilenet-v1-int8', engine: 'litert', backend: 'wasm-xnnpack' } },
+      details: {
+        model: { status: 'up', name: 'food101-mobilenet-v1-int8', engine: 'litert', backend: 'wasm-xnnpack' },
+      },
     });
   });
 
   it('stays 503 with the reason when the model files are missing, while liveness and metadata answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'food-vision-empty-'));
     emptyDirs.push(dir);
-    running = await startTestApp({ manifest: FIXTURE_MODELS.food101Tflite.manifest, dir }, {}, { waitForModel: false });
+    running = await startTestApp(
+      { manifest: FIXTURE_MODELS.food101Tflite.manifest, dir },
+      {},
+      { waitForModel: false },
+    );
     const state = await running.app.get(ModelLoader).load();
     expect(state.status).toBe('failed');
     const ready = await fetch(`${running.baseUrl}/health/ready`);
@@ -57,16 +63,24 @@ describe('readiness reflects the model', () => {
     expect(problem.detail).toContain('is missing mobilenet_v1_0.5_224_fft_int8.tflite');
     expect(problem.detail).toContain('MODEL_DIR');
     expect((await fetch(`${running.baseUrl}/health/live`)).status).toBe(200);
-    const models = (await (await fetch(`${running.baseUrl}/v1/models`)).json()) as { models: Array<Record<string, unknown>> };
+    const models = (await (await fetch(`${running.baseUrl}/v1/models`)).json()) as {
+      models: Array<Record<string, unknown>>;
+    };
     expect(models.models).toEqual([
-      expect.objectContaining({ name: 'food101-mobilenet-v1-int8', status: 'failed', reason: expect.stringContaining('missing') }),
+      expect.objectContaining({
+        name: 'food101-mobilenet-v1-int8',
+        status: 'failed',
+        reason: expect.stringContaining('missing'),
+      }),
     ]);
   });
 
   it('refuses at load a manifest whose input size does not match the model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'food-vision-manifest-'));
     emptyDirs.push(dir);
-    const manifest = JSON.parse(readFileSync(FIXTURE_MODELS.food101Tflite.manifest, 'utf8')) as { input: { height: number } };
+    const manifest = JSON.parse(readFileSync(FIXTURE_MODELS.food101Tflite.manifest, 'utf8')) as {
+      input: { height: number };
+    };
     manifest.input.height = 192;
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
     running = await startTestApp(

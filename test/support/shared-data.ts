@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 export const SHARED_DIR = resolve(process.env.SHARED_DIR ?? join(__dirname, '..', '..', '..', 'shared'));
 
 if (!existsSync(join(SHARED_DIR, 'models')) || !existsSync(join(SHARED_DIR, 'images', 'food'))) {
-  throw new Error(`The shared models and photos are not at ${SHARED_DIR}: set SHARED_DIR to the shared/ folder.`);
+  throw new Error(
+    `The shared models and photos are not at ${SHARED_DIR}: set SHARED_DIR to the shared/ folder.`,
+  );
 }
 
 export const FOOD_IMAGES_DIR = join(SHARED_DIR, 'images', 'food');

@@ -21,13 +21,14 @@ export async function createApp(
   const module = AppModule.forRoot(env);
   const app = await NestFactory.create<NestExpressApplication>(module, {
     bodyParser: false,
-    logger: options.logger ?? LOG_LEVELS.slice(0, LOG_LEVELS.indexOf((env.LOG_LEVEL as LogLevel) ?? 'log') + 1),
+    logger:
+      options.logger ?? LOG_LEVELS.slice(0, LOG_LEVELS.indexOf((env.LOG_LEVEL as LogLevel) ?? 'log') + 1),
   });
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
   app.useBodyParser('json', { limit: jsonLimit });
-  const origins = config.get('CORS_ORIGINS');
+  const origins = config.get('CORS_ORIGINS', { infer: true });
   app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: true });
   app.disable('x-powered-by');
   setupSwaggerUi(app, buildOpenApiDocument(app));

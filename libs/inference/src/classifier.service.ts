@@ -50,6 +50,10 @@ export class ClassifierService {
       displayName: resolved.displayNames[index],
       confidence: probabilities[index],
     }));
-    return { model: { name: resolved.manifest.name, version: resolved.manifest.version }, predictions, inferenceMs };
+    return {
+      model: { name: resolved.manifest.name, version: resolved.manifest.version },
+      predictions,
+      inferenceMs,
+    };
   }
 }

@@ -9,7 +9,14 @@ export function problem(
   cause?: unknown,
 ): ProblemError {
   const { status, title } = PROBLEM_CODES[code];
-  return new ProblemError(status, code, title, detail, extensions, cause === undefined ? undefined : { cause });
+  return new ProblemError(
+    status,
+    code,
+    title,
+    detail,
+    extensions,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 export function problemTypeUri(code: string): string {

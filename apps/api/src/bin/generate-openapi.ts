@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   await app.close();
   writeFileSync(resolve(OUT_DIR, 'openapi.json'), `${JSON.stringify(document, null, 2)}\n`);
   writeFileSync(resolve(OUT_DIR, 'openapi.yaml'), stringify(document, { aliasDuplicateObjects: false }));
-  process.stdout.write(`Wrote ${resolve(OUT_DIR, 'openapi.json')} and openapi.yaml (${Object.keys(document.paths).length} paths)\n`);
+  process.stdout.write(
+    `Wrote ${resolve(OUT_DIR, 'openapi.json')} and openapi.yaml (${Object.keys(document.paths).length} paths)\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,16 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 import { allowlistEntryError } from '@app/image-fetch';
 
 const MIB = 1024 * 1024;
@@ -28,7 +38,9 @@ export class EnvironmentVariables {
   @Min(100) @Max(60_000) @IsInt() @Type(() => Number) IMAGE_FETCH_CONNECT_TIMEOUT_MS: number = 3_000;
   @Min(100) @Max(120_000) @IsInt() @Type(() => Number) IMAGE_FETCH_TIMEOUT_MS: number = 10_000;
   @Min(0) @Max(10) @IsInt() @Type(() => Number) IMAGE_FETCH_MAX_REDIRECTS: number = 3;
-  @Min(1, { each: true }) @Max(65535, { each: true }) @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(65535, { each: true })
+  @IsInt({ each: true })
   IMAGE_FETCH_ALLOWED_PORTS: number[] = [80, 443];
   @Transform(toList) @IsString({ each: true }) IMAGE_FETCH_ALLOW_HOSTS: string[] = [];
   /** `*` for any origin (the seed's behaviour), or a comma-separated list of origins. */

@@ -32,7 +32,11 @@ export function toModelMetadata(state: KnownState): ModelMetadataDto {
     ...metadata,
     runtime: { engine: runtime.engine, backend: runtime.backend },
     label_count: resolved.labels.length,
-    labels: resolved.labels.map((label, index) => ({ index, label, display_name: resolved.displayNames[index] })),
+    labels: resolved.labels.map((label, index) => ({
+      index,
+      label,
+      display_name: resolved.displayNames[index],
+    })),
     sha256: resolved.sha256,
     loaded_at: loadedAt.toISOString(),
     load_ms: Math.round(loadMs),

@@ -1,4 +1,13 @@
-import { Body, Controller, HttpCode, Post, Req, UploadedFile, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Post,
+  Req,
+  UploadedFile,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -84,7 +93,10 @@ export class PredictionsController {
       );
     }
     if (sources.length > 1) {
-      throw problem('ambiguous_image', 'Send exactly one image: `url`, `image` (base64) or an uploaded file, not several.');
+      throw problem(
+        'ambiguous_image',
+        'Send exactly one image: `url`, `image` (base64) or an uploaded file, not several.',
+      );
     }
     return sources[0];
   }

@@ -23,7 +23,9 @@ export function problemValidationPipe(status = 400): ValidationPipe {
     stopAtFirstError: true,
     exceptionFactory: (errors) => {
       const fields = fieldErrors(errors);
-      const base = problem('validation_failed', fields.map((error) => error.message).join('; '), { errors: fields });
+      const base = problem('validation_failed', fields.map((error) => error.message).join('; '), {
+        errors: fields,
+      });
       return new ProblemError(status, base.code, base.title, base.detail, base.extensions);
     },
   });

@@ -26,7 +26,7 @@ export class SeedController {
   @ApiOperation({
     summary: 'Classify the photo at a URL (original API)',
     description:
-      'The original route and field names. The trailing slash is optional. Validation errors keep FastAPI\'s 422 status. Prefer `POST /v1/predictions` for new clients.',
+      "The original route and field names. The trailing slash is optional. Validation errors keep FastAPI's 422 status. Prefer `POST /v1/predictions` for new clients.",
   })
   @ApiOkResponse({ type: SeedPredictionResponseDto })
   @ApiProblemResponses(

@@ -6,9 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { readManifest, resolveModel } from './manifest-loader';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-const gitBlob = (bytes: Buffer) => createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+const gitBlob = (bytes: Buffer) =>
+  createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 
-function modelFolder(files: Record<string, Buffer | string>, manifest: (entries: Record<string, unknown>[]) => unknown) {
+function modelFolder(
+  files: Record<string, Buffer | string>,
+  manifest: (entries: Record<string, unknown>[]) => unknown,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'manifest-test-'));
   const entries = Object.entries(files).map(([path, content]) => {
     writeFileSync(join(dir, path), content);
@@ -62,7 +66,9 @@ describe('resolveModel', () => {
   it('refuses a file whose sha256 differs, in one sentence naming both hashes', async () => {
     const { manifestPath, dir } = modelFolder(files, baseManifest);
     writeFileSync(join(dir, 'model.tflite'), 'not really a modeL');
-    await expect(resolveModel({ manifestPath })).rejects.toThrow(/has sha256 [0-9a-f]{64} but the manifest pins [0-9a-f]{64}/);
+    await expect(resolveModel({ manifestPath })).rejects.toThrow(
+      /has sha256 [0-9a-f]{64} but the manifest pins [0-9a-f]{64}/,
+    );
   });
 
   it('refuses a truncated file by its size', async () => {
@@ -83,17 +89,27 @@ describe('resolveModel', () => {
   it('checks a git blob id as well as sha256', async () => {
     const model = Buffer.from('weights');
     const { manifestPath } = modelFolder({ 'model.tflite': model, 'labels.txt': 'a\nb' }, (entries) =>
-      baseManifest(entries.map((entry) => (entry.path === 'model.tflite' ? { path: entry.path, git_blob_sha1: gitBlob(model) } : entry))),
+      baseManifest(
+        entries.map((entry) =>
+          entry.path === 'model.tflite' ? { path: entry.path, git_blob_sha1: gitBlob(model) } : entry,
+        ),
+      ),
     );
     await expect(resolveModel({ manifestPath })).resolves.toBeDefined();
     const wrong = modelFolder({ 'model.tflite': model, 'labels.txt': 'a\nb' }, (entries) =>
-      baseManifest(entries.map((entry) => (entry.path === 'model.tflite' ? { path: entry.path, git_blob_sha1: 'f'.repeat(40) } : entry))),
+      baseManifest(
+        entries.map((entry) =>
+          entry.path === 'model.tflite' ? { path: entry.path, git_blob_sha1: 'f'.repeat(40) } : entry,
+        ),
+      ),
     );
     await expect(resolveModel({ manifestPath: wrong.manifestPath })).rejects.toThrow(/git blob id/);
   });
 
   it('refuses paths that leave the model folder', async () => {
-    const { manifestPath } = modelFolder(files, (entries) => baseManifest([...entries, { path: '../../etc/passwd', sha256: 'a'.repeat(64) }]));
+    const { manifestPath } = modelFolder(files, (entries) =>
+      baseManifest([...entries, { path: '../../etc/passwd', sha256: 'a'.repeat(64) }]),
+    );
     await expect(resolveModel({ manifestPath })).rejects.toThrow(/leaves the model folder/);
   });
 });

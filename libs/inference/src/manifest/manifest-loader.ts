@@ -30,21 +30,29 @@ export async function readManifest(manifestPath: string): Promise<ModelManifest>
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch {
-    throw new ModelLoadError(`The model manifest ${manifestPath} cannot be read: set MODEL_MANIFEST to an existing manifest.json.`);
+    throw new ModelLoadError(
+      `The model manifest ${manifestPath} cannot be read: set MODEL_MANIFEST to an existing manifest.json.`,
+    );
   }
   if (text.length > MAX_MANIFEST_BYTES) {
-    throw new ModelLoadError(`The model manifest ${manifestPath} is larger than 1 MiB, which no manifest needs to be.`);
+    throw new ModelLoadError(
+      `The model manifest ${manifestPath} is larger than 1 MiB, which no manifest needs to be.`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ModelLoadError(`The model manifest ${manifestPath} is not valid JSON (${(error as Error).message}).`);
+    throw new ModelLoadError(
+      `The model manifest ${manifestPath} is not valid JSON (${(error as Error).message}).`,
+    );
   }
   const manifest = plainToInstance(ModelManifest, json);
   const errors = validateSync(manifest, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {
-    throw new ModelLoadError(`The model manifest ${manifestPath} is invalid: ${flattenErrors(errors).join('; ')}.`);
+    throw new ModelLoadError(
+      `The model manifest ${manifestPath} is invalid: ${flattenErrors(errors).join('; ')}.`,
+    );
   }
   checkConsistency(manifest, manifestPath);
   return manifest;
@@ -88,7 +96,9 @@ async function verifyFiles(manifest: ModelManifest, dir: string): Promise<Verifi
   for (const file of manifest.files) {
     const absolute = insideDir(dir, file.path);
     if (!absolute) {
-      throw new ModelLoadError(`The model file path "${file.path}" leaves the model folder, which is not allowed.`);
+      throw new ModelLoadError(
+        `The model file path "${file.path}" leaves the model folder, which is not allowed.`,
+      );
     }
     try {
       await access(absolute);
@@ -151,9 +161,20 @@ export async function resolveModel(location: ModelLocation): Promise<ResolvedMod
   const { files, sha256 } = await verifyFiles(manifest, dir);
   const labels = await readLabels(manifest, files);
   if (labels.length < 2 || new Set(labels).size !== labels.length) {
-    throw new ModelLoadError(`Model "${manifest.name}" needs at least two distinct labels, got ${labels.length}.`);
+    throw new ModelLoadError(
+      `Model "${manifest.name}" needs at least two distinct labels, got ${labels.length}.`,
+    );
   }
   const displayNames = labels.map((label) => manifest.display_names?.[label] ?? defaultDisplayName(label));
   const entryPath = files.get(manifest.entry)!;
-  return { manifest, manifestPath, dir, files, entryPath, labels, displayNames, sha256: sha256.get(manifest.entry)! };
+  return {
+    manifest,
+    manifestPath,
+    dir,
+    files,
+    entryPath,
+    labels,
+    displayNames,
+    sha256: sha256.get(manifest.entry)!,
+  };
 }

@@ -83,7 +83,11 @@ export class ModelManifest {
   @IsIn(MODEL_FORMATS) format!: ModelFormat;
   /** The file the runtime opens (a `.tflite`, a `model.json`, ...); must be listed in `files`. */
   @IsString() entry!: string;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ModelFileEntry) files!: ModelFileEntry[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => ModelFileEntry)
+  files!: ModelFileEntry[];
   @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
   @IsOptional() @IsString() labels_file?: string;
   @IsOptional() @IsObject() display_names?: Record<string, string>;

@@ -4,7 +4,9 @@ import { NonFiniteOutputError, toProbabilities, topK } from './probabilities';
 describe('toProbabilities', () => {
   it('applies softmax to logits, once', () => {
     const probabilities = toProbabilities(Float32Array.from([2, 1, 0]), 'logits');
-    const expected = [Math.exp(2), Math.exp(1), 1].map((value, _, all) => value / all.reduce((a, b) => a + b));
+    const expected = [Math.exp(2), Math.exp(1), 1].map(
+      (value, _, all) => value / all.reduce((a, b) => a + b),
+    );
     expected.forEach((value, i) => expect(probabilities[i]).toBeCloseTo(value, 12));
   });
 
@@ -31,7 +33,9 @@ describe('toProbabilities', () => {
   });
 
   it('refuses non-finite or all-zero scores instead of emitting NaN', () => {
-    expect(() => toProbabilities(Float32Array.from([0.5, Number.NaN]), 'probabilities')).toThrow(NonFiniteOutputError);
+    expect(() => toProbabilities(Float32Array.from([0.5, Number.NaN]), 'probabilities')).toThrow(
+      NonFiniteOutputError,
+    );
     expect(() => toProbabilities(Float32Array.from([Infinity, 1]), 'logits')).toThrow(NonFiniteOutputError);
     expect(() => toProbabilities(Float32Array.from([0, 0]), 'probabilities')).toThrow(NonFiniteOutputError);
   });

@@ -26,20 +26,25 @@ describe('toModelInput', () => {
     expect([...toModelInput(image, spec({ value_range: [0, 1] })).data].map((v) => +v.toFixed(4))).toEqual([
       0, 0.498, 1, 0.0392, 0.0784, 0.1176,
     ]);
-    expect([...toModelInput(image, spec({ value_range: [-1, 1] })).data].slice(0, 3).map((v) => +v.toFixed(4))).toEqual([
-      -1, -0.0039, 1,
-    ]);
+    expect(
+      [...toModelInput(image, spec({ value_range: [-1, 1] })).data].slice(0, 3).map((v) => +v.toFixed(4)),
+    ).toEqual([-1, -0.0039, 1]);
   });
 
   it('applies mean and std per channel after the range', () => {
-    const input = toModelInput(image, spec({ value_range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.5, 0.25, 0.5] }));
+    const input = toModelInput(
+      image,
+      spec({ value_range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.5, 0.25, 0.5] }),
+    );
     expect(input.data[0]).toBeCloseTo(-1, 5);
     expect(input.data[2]).toBeCloseTo(1, 5);
     expect(input.data[4]).toBeCloseTo((20 / 255 - 0.5) / 0.25, 5);
   });
 
   it('swaps channels for BGR models', () => {
-    expect([...toModelInput(image, spec({ dtype: 'uint8', channel_order: 'BGR' })).data]).toEqual([255, 127, 0, 30, 20, 10]);
+    expect([...toModelInput(image, spec({ dtype: 'uint8', channel_order: 'BGR' })).data]).toEqual([
+      255, 127, 0, 30, 20, 10,
+    ]);
     expect([...toModelInput(image, spec({ channel_order: 'BGR' })).data]).toEqual([255, 127, 0, 30, 20, 10]);
   });
 

@@ -13,7 +13,11 @@ export interface RgbImage {
  * `value_range`, then `(x - mean) / std` per channel. uint8 models take the raw pixels.
  */
 export function toModelInput(image: RgbImage, spec: ModelInputSpec): ModelInput {
-  if (image.width !== spec.width || image.height !== spec.height || image.data.length !== spec.width * spec.height * 3) {
+  if (
+    image.width !== spec.width ||
+    image.height !== spec.height ||
+    image.data.length !== spec.width * spec.height * 3
+  ) {
     throw new Error(`Expected ${spec.width}×${spec.height} RGB pixels, got ${image.width}×${image.height}.`);
   }
   const shape: ModelInput['shape'] = [1, spec.height, spec.width, 3];

@@ -29,7 +29,10 @@ export function loadLiteRtForNode(): Promise<LiteRtModule> {
     scope.navigator ??= { hardwareConcurrency: availableParallelism() };
     // Emscripten's Module overrides: route the runtime's INFO chatter to debug logs.
     const logger = new Logger('LiteRT');
-    scope.Module = { print: (text: string) => logger.debug(text), printErr: (text: string) => logger.debug(text) };
+    scope.Module = {
+      print: (text: string) => logger.debug(text),
+      printErr: (text: string) => logger.debug(text),
+    };
     const liteRt = await import('@litertjs/core');
     // loadLiteRt always probes WebGPU, which Node lacks, and warns on the console; that warning is expected here.
     const warn = console.warn;

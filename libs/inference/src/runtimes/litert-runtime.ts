@@ -42,10 +42,18 @@ export class LiteRtRuntime implements ModelRuntime {
     const input = inputs[0];
     const dtype = input.dtype;
     if (dtype !== 'uint8' && dtype !== 'float32') {
-      throw new ModelLoadError(`Model ${resolved.entryPath} takes ${dtype} input; only uint8 and float32 are supported.`);
+      throw new ModelLoadError(
+        `Model ${resolved.entryPath} takes ${dtype} input; only uint8 and float32 are supported.`,
+      );
     }
     const outputShape = Array.from(outputs[0].shape);
-    return new LiteRtRuntime(liteRt, model, Array.from(input.shape), dtype, outputShape[outputShape.length - 1]);
+    return new LiteRtRuntime(
+      liteRt,
+      model,
+      Array.from(input.shape),
+      dtype,
+      outputShape[outputShape.length - 1],
+    );
   }
 
   async run(input: ModelInput): Promise<Float32Array> {

@@ -28,7 +28,9 @@ export function selectTfjsBackend(preferred = process.env.TFJS_BACKEND): Promise
   selecting ??= (async () => {
     const tf = await import('@tensorflow/tfjs-core');
     const require = createRequire(__filename);
-    const order: TfjsBackendName[] = preferred ? [preferred as TfjsBackendName] : ['tensorflow', 'wasm', 'cpu'];
+    const order: TfjsBackendName[] = preferred
+      ? [preferred as TfjsBackendName]
+      : ['tensorflow', 'wasm', 'cpu'];
     for (const name of order) {
       if (name === 'tensorflow') {
         try {

@@ -25,7 +25,9 @@ export async function readTfjsArtifacts(resolved: ResolvedModel): Promise<io.Mod
   }
   const weightSpecs: io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
-  const entryDir = resolved.manifest.entry.includes('/') ? resolved.manifest.entry.replace(/\/[^/]*$/, '/') : '';
+  const entryDir = resolved.manifest.entry.includes('/')
+    ? resolved.manifest.entry.replace(/\/[^/]*$/, '/')
+    : '';
   for (const group of modelJson.weightsManifest ?? []) {
     for (const shard of group.paths) {
       const shardPath = resolved.files.get(`${entryDir}${shard}`);
