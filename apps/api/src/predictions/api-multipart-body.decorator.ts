@@ -1,5 +1,5 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiExtension, ApiExtraModels } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiExtension, ApiExtraModels, getSchemaPath } from '@nestjs/swagger';
 
 export const MULTIPART_SCHEMA_EXTENSION = 'x-multipart-schema';
 
@@ -12,6 +12,7 @@ export function ApiJsonOrMultipartBody(jsonType: Type, multipartType: Type): Met
     ApiConsumes('application/json', 'multipart/form-data'),
     ApiExtraModels(multipartType),
     ApiBody({ type: jsonType, required: true }),
-    ApiExtension(MULTIPART_SCHEMA_EXTENSION, multipartType.name),
+    // The schema name, which @ApiSchema may set apart from the class name.
+    ApiExtension(MULTIPART_SCHEMA_EXTENSION, getSchemaPath(multipartType).split('/').pop()),
   );
 }

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
+@ApiSchema({ name: 'FieldError', description: 'One invalid request field and what is wrong with it.' })
 export class FieldErrorDto {
   @ApiProperty({ example: 'top_k', description: 'The request field that is wrong.' })
   field!: string;
@@ -9,6 +10,11 @@ export class FieldErrorDto {
 }
 
 /** An RFC 9457 problem, sent as `application/problem+json` with every 4xx and 5xx. */
+@ApiSchema({
+  name: 'Problem',
+  description:
+    'An RFC 9457 problem, sent as `application/problem+json` with every 4xx and 5xx; branch on `code`.',
+})
 export class ProblemDetailsDto {
   @ApiProperty({
     example: 'urn:food-vision:problem:url_forbidden_address',
@@ -40,4 +46,11 @@ export class ProblemDetailsDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Each invalid field, for `validation_failed`.' })
   errors?: FieldErrorDto[];
+
+  @ApiPropertyOptional({
+    example: '4f1c2a9e-7d1b-4c55-9a53-0c2f3b8e6d10',
+    description:
+      'The id of this request, also in the `X-Request-Id` response header and the server logs; the caller\'s own `X-Request-Id` when it sent a valid one.',
+  })
+  request_id?: string;
 }

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
+@ApiSchema({ name: 'ModelRuntime', description: 'The engine and backend the model runs on.' })
 export class RuntimeDto {
   @ApiProperty({ example: 'litert', enum: ['litert', 'tfjs'], description: 'The inference engine.' })
   engine!: string;
@@ -7,11 +8,13 @@ export class RuntimeDto {
   @ApiProperty({
     example: 'wasm-xnnpack',
     enum: ['wasm-xnnpack', 'tensorflow', 'wasm', 'cpu'],
-    description: 'Where it runs: LiteRT on WASM/XNNPACK, or TF.js on tfjs-node (`tensorflow`), WASM or pure JS (`cpu`).',
+    description:
+      'Where it runs: LiteRT on WASM/XNNPACK, or TF.js on tfjs-node (`tensorflow`), WASM or pure JS (`cpu`).',
   })
   backend!: string;
 }
 
+@ApiSchema({ name: 'ResizeSpec', description: 'How images are resized to the model input.' })
 export class ResizeDto {
   @ApiProperty({ example: 'bilinear', enum: ['bilinear', 'nearest', 'bicubic', 'lanczos3'] })
   method!: string;
@@ -24,6 +27,7 @@ export class ResizeDto {
   fit!: string;
 }
 
+@ApiSchema({ name: 'InputSpec', description: 'The tensor the model takes, and how pixels become it.' })
 export class InputSpecDto {
   @ApiProperty({ example: 224 })
   height!: number;
@@ -40,7 +44,11 @@ export class InputSpecDto {
   @ApiProperty({ example: 'RGB', enum: ['RGB', 'BGR'] })
   channel_order!: string;
 
-  @ApiProperty({ example: [0, 255], type: [Number], description: 'Pixels 0..255 are mapped linearly onto this range.' })
+  @ApiProperty({
+    example: [0, 255],
+    type: [Number],
+    description: 'Pixels 0..255 are mapped linearly onto this range.',
+  })
   value_range!: number[];
 
   @ApiPropertyOptional({ type: [Number], example: [0.485, 0.456, 0.406] })
@@ -53,6 +61,7 @@ export class InputSpecDto {
   resize!: ResizeDto;
 }
 
+@ApiSchema({ name: 'ModelLabel', description: 'One output class of the model.' })
 export class LabelDto {
   @ApiProperty({ example: 76 })
   index!: number;
@@ -64,6 +73,7 @@ export class LabelDto {
   display_name!: string;
 }
 
+@ApiSchema({ name: 'ModelLicense', description: 'The licence of the model weights.' })
 export class LicenseDto {
   @ApiProperty({ example: 'ST SLA0044' })
   name!: string;
@@ -75,6 +85,7 @@ export class LicenseDto {
   redistributable!: boolean;
 }
 
+@ApiSchema({ name: 'ModelSummary', description: 'A served model and its status.' })
 export class ModelSummaryDto {
   @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
   name!: string;
@@ -95,11 +106,16 @@ export class ModelSummaryDto {
   default!: boolean;
 }
 
+@ApiSchema({ name: 'ModelList', description: 'The models this service serves.' })
 export class ModelListDto {
   @ApiProperty({ type: [ModelSummaryDto] })
   models!: ModelSummaryDto[];
 }
 
+@ApiSchema({
+  name: 'ModelMetadata',
+  description: 'Everything about one model: runtime, input spec, labels, checksum, licence.',
+})
 export class ModelMetadataDto extends ModelSummaryDto {
   @ApiPropertyOptional({ example: 'Food-101 classifier (MobileNetV1 0.5, int8)' })
   description?: string;

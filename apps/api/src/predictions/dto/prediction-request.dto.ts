@@ -1,10 +1,14 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export const DEFAULT_TOP_K = 5;
 
 /** JSON body of `POST /v1/predictions`: exactly one of `url` and `image`. */
+@ApiSchema({
+  name: 'PredictionRequest',
+  description: 'A photo to classify, as JSON: exactly one of `url` and `image`.',
+})
 export class PredictionRequestDto {
   @ApiPropertyOptional({
     description: 'An http(s) URL of the photo; the service downloads it (private addresses are refused).',
@@ -18,7 +22,8 @@ export class PredictionRequestDto {
   url?: string;
 
   @ApiPropertyOptional({
-    description: 'The photo file (JPEG, PNG, WebP, GIF or BMP) in standard base64; a `data:image/...;base64,` prefix is accepted.',
+    description:
+      'The photo file (JPEG, PNG, WebP, GIF or BMP) in standard base64; a `data:image/...;base64,` prefix is accepted.',
     example: '/9j/4AAQSkZJRgABAQAAAQABAAD...',
     format: 'byte',
   })
@@ -42,8 +47,16 @@ export class PredictionRequestDto {
 }
 
 /** Multipart body of `POST /v1/predictions`: the photo as file field `image`. */
+@ApiSchema({
+  name: 'PredictionUpload',
+  description: 'A photo to classify, as multipart/form-data: the file in field `image`.',
+})
 export class PredictionUploadDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The photo file (JPEG, PNG, WebP, GIF or BMP).' })
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'The photo file (JPEG, PNG, WebP, GIF or BMP).',
+  })
   image!: string;
 
   @ApiPropertyOptional({

@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
+@ApiSchema({ name: 'ModelRef', description: 'The model that answered.' })
 export class ModelRefDto {
   @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
   name!: string;
@@ -8,19 +9,36 @@ export class ModelRefDto {
   version!: string;
 }
 
+@ApiSchema({ name: 'ClassPrediction', description: 'One class and its probability.' })
 export class ClassPredictionDto {
-  @ApiProperty({ example: 'pizza', description: 'The class label as the model names it (Food-101 snake_case).' })
+  @ApiProperty({
+    example: 'pizza',
+    description: 'The class label as the model names it (Food-101 snake_case).',
+  })
   label!: string;
 
-  @ApiProperty({ example: 'pizza', description: 'The label for people (the seed API spelling, e.g. `apple pie`).' })
+  @ApiProperty({
+    example: 'pizza',
+    description: 'The label for people (the seed API spelling, e.g. `apple pie`).',
+  })
   display_name!: string;
 
-  @ApiProperty({ example: 0.9961, minimum: 0, maximum: 1, description: 'Probability of this class; all classes sum to 1.' })
+  @ApiProperty({
+    example: 0.9961,
+    minimum: 0,
+    maximum: 1,
+    description: 'Probability of this class; all classes sum to 1.',
+  })
   confidence!: number;
 }
 
+@ApiSchema({ name: 'ImageInfo', description: 'The image as received, before resizing.' })
 export class ImageInfoDto {
-  @ApiProperty({ example: 'jpeg', enum: ['jpeg', 'png', 'webp', 'gif', 'bmp'], description: 'Format sniffed from the bytes.' })
+  @ApiProperty({
+    example: 'jpeg',
+    enum: ['jpeg', 'png', 'webp', 'gif', 'bmp'],
+    description: 'Format sniffed from the bytes.',
+  })
   format!: string;
 
   @ApiProperty({ example: 800 })
@@ -30,6 +48,7 @@ export class ImageInfoDto {
   height!: number;
 }
 
+@ApiSchema({ name: 'Timings', description: 'Where the time went, in milliseconds.' })
 export class TimingsDto {
   @ApiProperty({ example: 42.1, description: 'Getting the bytes (download, upload or base64 decode), ms.' })
   fetch_ms!: number;
@@ -44,6 +63,7 @@ export class TimingsDto {
   total_ms!: number;
 }
 
+@ApiSchema({ name: 'PredictionResponse', description: 'The top-k classes for one photo.' })
 export class PredictionResponseDto {
   @ApiProperty({ type: ModelRefDto })
   model!: ModelRefDto;
