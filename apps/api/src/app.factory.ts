@@ -1,15 +1,18 @@
-import { type LogLevel } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { RequestHandler } from 'express';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { EnvironmentVariables } from './config/environment';
+import { InFlightRequests } from './lifecycle/in-flight-requests';
+import { HttpMetrics } from './observability/http-metrics';
+import { requestLogContext } from './observability/logging';
+import { HTTP_LOGGER } from './observability/logging.module';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi-document';
 
-const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
 export interface CreateAppOptions {
-  /** false silences Nest's logger (tests, the OpenAPI script). */
+  /** false writes no logs at all (tests, the OpenAPI script); otherwise JSON logs through pino (LOG_LEVEL). */
   logger?: false;
 }
 
@@ -18,13 +21,21 @@ export async function createApp(
   env: Record<string, string | undefined> = process.env,
   options: CreateAppOptions = {},
 ): Promise<NestExpressApplication> {
-  const module = AppModule.forRoot(env);
+  const quiet = options.logger === false;
+  const module = AppModule.forRoot(env, { quiet });
   const app = await NestFactory.create<NestExpressApplication>(module, {
     bodyParser: false,
-    logger:
-      options.logger ?? LOG_LEVELS.slice(0, LOG_LEVELS.indexOf((env.LOG_LEVEL as LogLevel) ?? 'log') + 1),
+    ...(quiet ? { logger: false } : { bufferLogs: true }),
   });
+  if (!quiet) app.useLogger(app.get(Logger));
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  // First, before the body parsers: every request gets an id, an access line, a metric and a drain slot.
+  app.use(app.get<RequestHandler>(HTTP_LOGGER));
+  app.use(requestLogContext(await app.resolve(PinoLogger)));
+  app.use(app.get(InFlightRequests).middleware);
+  app.use(app.get(HttpMetrics).middleware);
+  const proxyHops = config.get('TRUST_PROXY_HOPS', { infer: true });
+  if (proxyHops > 0) app.set('trust proxy', proxyHops);
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
   app.useBodyParser('json', { limit: jsonLimit });
@@ -32,6 +43,6 @@ export async function createApp(
   app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: true });
   app.disable('x-powered-by');
   setupSwaggerUi(app, buildOpenApiDocument(app));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts installs the graceful shutdown (drain, then exit 0), see lifecycle/.
   return app;
 }

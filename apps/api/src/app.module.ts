@@ -5,21 +5,39 @@ import { ImageFetchModule } from '@app/image-fetch';
 import { InferenceModule } from '@app/inference';
 import { validateEnvironment, type EnvironmentVariables } from './config/environment';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ModelsModule } from './models/models.module';
+import { wantsPrettyLogs } from './observability/logging';
+import { LoggingModule } from './observability/logging.module';
+import { MetricsModule } from './observability/metrics.module';
 import { PredictionsModule } from './predictions/predictions.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
+import { SecurityModule } from './security/security.module';
 
 type Config = ConfigService<EnvironmentVariables, true>;
+
+export interface AppModuleOptions {
+  /** Write no logs (tests, the OpenAPI script); request ids and metrics still work. */
+  quiet?: boolean;
+}
 
 @Module({})
 export class AppModule {
   /** The whole API, configured from `env` (validated here, so a bad value stops the start). */
-  static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
+  static forRoot(
+    env: Record<string, string | undefined> = process.env,
+    options: AppModuleOptions = {},
+  ): DynamicModule {
     const config = validateEnvironment(env);
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...config })] }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          load: [() => ({ ...config })],
+        }),
         InferenceModule.forRootAsync({
           isGlobal: true,
           inject: [ConfigService],
@@ -41,6 +59,17 @@ export class AppModule {
             allowedPorts: c.get('IMAGE_FETCH_ALLOWED_PORTS'),
             allowHosts: c.get('IMAGE_FETCH_ALLOW_HOSTS'),
           }),
+        }),
+        LoggingModule.forRoot({
+          level: config.LOG_LEVEL,
+          quiet: options.quiet ?? false,
+          pretty: wantsPrettyLogs(env),
+        }),
+        LifecycleModule,
+        MetricsModule,
+        SecurityModule.forRoot({
+          apiKeys: config.API_KEYS,
+          rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         }),
         PredictionsModule,
         ModelsModule,

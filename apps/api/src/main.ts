@@ -4,12 +4,14 @@ import { ConfigService } from '@nestjs/config';
 import { ModelLoader } from '@app/inference';
 import { createApp } from './app.factory';
 import { ConfigurationError, type EnvironmentVariables } from './config/environment';
+import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const started = performance.now();
   const app = await createApp(process.env);
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   const logger = new Logger('Bootstrap');
+  installGracefulShutdown(app, { drainTimeoutMs: config.get('SHUTDOWN_DRAIN_TIMEOUT_MS'), logger });
   // Listen before the model is loaded: Heroku kills a dyno that has not bound $PORT within 60 s.
   await app.listen(config.get('PORT'), config.get('HOST'));
   const address = await app.getUrl();
@@ -30,7 +32,9 @@ bootstrap().catch((error: unknown) => {
   if (error instanceof ConfigurationError) {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(`Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -10,6 +10,7 @@ export const PROBLEM_CODES = {
   url_port_not_allowed: { status: 400, title: 'The image URL port is not allowed' },
   url_forbidden_address: { status: 400, title: 'The image URL points to a forbidden address' },
   url_unresolvable: { status: 400, title: 'The image URL host does not resolve' },
+  unauthorized: { status: 401, title: 'An API key is required' },
   not_found: { status: 404, title: 'Not found' },
   model_not_found: { status: 404, title: 'No such model' },
   too_large: { status: 413, title: 'The image is too large' },
@@ -18,11 +19,13 @@ export const PROBLEM_CODES = {
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   unsupported_image: { status: 422, title: 'The data is not a supported image' },
   upstream_not_image: { status: 422, title: 'The image URL did not return an image' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   upstream_status: { status: 502, title: 'The image URL answered with an error' },
   upstream_unreachable: { status: 502, title: 'The image URL could not be reached' },
   too_many_redirects: { status: 502, title: 'The image URL redirected too many times' },
   upstream_timeout: { status: 504, title: 'The image URL did not answer in time' },
   model_not_ready: { status: 503, title: 'The model is not ready' },
+  shutting_down: { status: 503, title: 'The service is shutting down' },
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { MULTIPART_SCHEMA_EXTENSION } from '../predictions/api-multipart-body.decorator';
+import { applySecurityDocs } from '../security/security-openapi';
 
 export const API_VERSION = '1.0.0';
 
@@ -23,12 +24,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('predictions', 'Classify photos')
     .addTag('models', 'What is served')
     .addTag('health', 'Probes for Kubernetes and Heroku')
+    .addTag('observability', 'Prometheus metrics')
     .addTag('seed-compatible', 'The original FastAPI routes')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
-  return applyMultipartSchemas(document);
+  return applySecurityDocs(applyMultipartSchemas(document));
 }
 
 /** Points each multipart/form-data body at the schema `ApiJsonOrMultipartBody` named. */

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { ClassifierService, type Classification } from '@app/inference';
 import { ImageDecoder, ImageSourceService, type DecodedImage, type ImageSource } from '@app/image-fetch';
 import { problem } from '@app/problem';
+import { Registry } from 'prom-client';
+import { PredictionMetrics } from '../observability/prediction-metrics';
 
 export interface Prediction {
   classification: Classification;
@@ -16,6 +18,7 @@ export class PredictionService {
     private readonly sources: ImageSourceService,
     private readonly decoder: ImageDecoder,
     private readonly classifier: ClassifierService,
+    @Optional() private readonly metrics: PredictionMetrics = new PredictionMetrics(new Registry()),
   ) {}
 
   async predict(source: ImageSource, topK: number, signal?: AbortSignal): Promise<Prediction> {
@@ -28,7 +31,7 @@ export class PredictionService {
         errors: [{ field: 'top_k', message: `top_k must not be greater than ${labelCount}` }],
       });
     }
-    const bytes = await this.sources.bytes(source, signal);
+    const bytes = await this.metrics.timeImageFetch(source.kind, () => this.sources.bytes(source, signal));
     const fetched = performance.now();
     const image = await this.decoder.decode(bytes, {
       width: input.width,
@@ -37,7 +40,7 @@ export class PredictionService {
       fit: input.resize.fit,
     });
     const decoded = performance.now();
-    const classification = await this.classifier.classify(image, topK);
+    const classification = await this.metrics.trackInference(() => this.classifier.classify(image, topK));
     return {
       classification,
       image: { format: image.format, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight },

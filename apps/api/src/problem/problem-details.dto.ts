@@ -50,7 +50,7 @@ export class ProblemDetailsDto {
   @ApiPropertyOptional({
     example: '4f1c2a9e-7d1b-4c55-9a53-0c2f3b8e6d10',
     description:
-      'The id of this request, also in the `X-Request-Id` response header and the server logs; the caller\'s own `X-Request-Id` when it sent a valid one.',
+      "The id of this request, also in the `X-Request-Id` response header and the server logs; the caller's own `X-Request-Id` when it sent a valid one.",
   })
   request_id?: string;
 }

@@ -6,6 +6,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** Writes a ProblemError as an RFC 9457 body; 503s and 429s carry Retry-After. */
 export function sendProblem(response: Response, error: ProblemError, instance: string): void {
   const { retry_after_seconds: retryAfter, ...extensions } = error.extensions;
+  // Set by the access-log middleware (pino-http) from X-Request-Id; lets a client quote it in a support request.
+  const requestId = (response.req as { id?: unknown } | undefined)?.id;
   if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
   response
     .status(error.status)
@@ -18,6 +20,7 @@ export function sendProblem(response: Response, error: ProblemError, instance: s
         detail: error.detail,
         code: error.code,
         instance,
+        ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
         ...extensions,
       }),
     );

@@ -5,6 +5,7 @@ import { PredictionService } from '../predictions/prediction.service';
 import { abortSignalFor } from '../predictions/request-abort';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { problemValidationPipe } from '../problem/validation';
+import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { SeedPredictionQueryDto, SeedPredictionResponseDto, WelcomeDto } from './seed-prediction.dto';
 
 /** The original FastAPI service's routes, kept byte-compatible for existing clients. */
@@ -14,6 +15,7 @@ export class SeedController {
   constructor(private readonly predictions: PredictionService) {}
 
   @Get()
+  @PublicEndpoint()
   @ApiOperation({ summary: 'Welcome message', description: 'Unchanged from the original service.' })
   @ApiOkResponse({ type: WelcomeDto })
   getWelcome(): WelcomeDto {

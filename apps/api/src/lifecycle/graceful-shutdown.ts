@@ -1,0 +1,81 @@
+import type { Server } from 'node:http';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { InFlightRequests } from './in-flight-requests';
+import { ShutdownState } from './shutdown-state';
+
+export interface GracefulShutdownOptions {
+  /** How long in-flight requests may take before their connections are cut (SHUTDOWN_DRAIN_TIMEOUT_MS). */
+  drainTimeoutMs: number;
+  logger: LoggerService;
+  signals?: NodeJS.Signals[];
+  exit?: (code: number) => void;
+}
+
+/** Time left for Nest's shutdown hooks (model dispose) after the drain, before the process exits anyway. */
+const HOOKS_TIMEOUT_MS = 5_000;
+
+/**
+ * On the first SIGTERM/SIGINT: readiness turns 503 at once, the listener closes (new connections are refused),
+ * idle keep-alive sockets are closed, in-flight requests finish (at most `drainTimeoutMs`), Nest's shutdown hooks
+ * run, and the process exits 0. A second signal exits at once with 1.
+ * Replaces Nest's enableShutdownHooks, which would re-raise the signal and so exit with 143 instead of 0.
+ */
+export function installGracefulShutdown(app: INestApplication, options: GracefulShutdownOptions): void {
+  const {
+    drainTimeoutMs,
+    logger,
+    signals = ['SIGTERM', 'SIGINT'],
+    exit = (code) => process.exit(code),
+  } = options;
+  const state = app.get(ShutdownState);
+  const inFlight = app.get(InFlightRequests);
+  const server = app.getHttpServer() as Server;
+
+  const shutDown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (state.draining) {
+      logger.warn?.(
+        `${signal} received again: exiting now without waiting for ${inFlight.count} request(s)`,
+        'Shutdown',
+      );
+      exit(1);
+      return;
+    }
+    const started = performance.now();
+    state.begin(signal);
+    logger.log(
+      `${signal} received: readiness is 503; draining ${inFlight.count} in-flight request(s), up to ${drainTimeoutMs} ms`,
+      'Shutdown',
+    );
+    server.close();
+    server.closeIdleConnections();
+    // A keep-alive socket that finishes its last answer becomes idle; close those as they appear.
+    const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+    const drained = await inFlight.idle(drainTimeoutMs);
+    clearInterval(sweeper);
+    if (!drained) {
+      logger.warn?.(
+        `Drain timeout (${drainTimeoutMs} ms): cutting ${inFlight.count} unfinished request(s)`,
+        'Shutdown',
+      );
+      server.closeAllConnections();
+    }
+    const forced = setTimeout(() => exit(1), HOOKS_TIMEOUT_MS);
+    forced.unref();
+    await app.close();
+    clearTimeout(forced);
+    logger.log(`Stopped after ${Math.round(performance.now() - started)} ms`, 'Shutdown');
+    exit(0);
+  };
+
+  for (const signal of signals) {
+    process.on(signal, (received: NodeJS.Signals) => {
+      shutDown(received).catch((error: unknown) => {
+        logger.error(
+          `Shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          'Shutdown',
+        );
+        exit(1);
+      });
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { Gauge, Registry } from 'prom-client';
+import { ModelLoader } from '@app/inference';
+import { METRIC_PREFIX } from './metrics-registry';
+
+/** `food_vision_model_info{name,version,format,engine,backend} 1` once a model is served, and readiness as 0/1. */
+@Injectable()
+export class ModelMetrics {
+  constructor(registry: Registry, models: ModelLoader) {
+    new Gauge({
+      name: `${METRIC_PREFIX}model_info`,
+      help: 'The model being served (always 1; the labels carry the information). Absent until the model is loaded.',
+      labelNames: ['name', 'version', 'format', 'engine', 'backend'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const state = models.modelState;
+        if (state.status !== 'ready') return;
+        const { resolved, runtime } = state.model;
+        const { name, version, format } = resolved.manifest;
+        this.set({ name, version, format, engine: runtime.engine, backend: runtime.backend }, 1);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}model_ready`,
+      help: '1 once the model is loaded and warmed up, 0 while it loads or after it failed to load.',
+      registers: [registry],
+      collect() {
+        this.set(models.modelState.status === 'ready' ? 1 : 0);
+      },
+    });
+  }
+}
