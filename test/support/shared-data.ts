@@ -27,6 +27,10 @@ export const FIXTURE_MODELS = {
     manifest: join(FIXTURE_MANIFESTS, 'nsfwjs-mobilenet-v2', 'manifest.json'),
     dir: join(SHARED_DIR, 'models', 'nsfwjs-mobilenet_v2'),
   },
+  food101KerasH5: {
+    manifest: join(FIXTURE_MANIFESTS, 'stm32-food101-mobilenet-v2-h5', 'manifest.json'),
+    dir: join(SHARED_DIR, 'models', 'stm32-food101-mobilenet_v2_0.35_224_fft_h5'),
+  },
 } satisfies Record<string, FixtureModel>;
 
 export interface FoodPhoto {

@@ -1,5 +1,6 @@
 import { ModelLoadError } from '../manifest/model-load-error';
 import type { ResolvedModel } from '../manifest/resolved-model';
+import { loadKerasH5Runtime } from './keras-h5/keras-h5-runtime';
 import { LiteRtRuntime } from './litert-runtime';
 import type { ModelRuntime } from './model-runtime';
 import { TfjsRuntime } from './tfjs-runtime';
@@ -13,6 +14,8 @@ export async function createRuntime(resolved: ResolvedModel): Promise<ModelRunti
     case 'tfjs-layers':
     case 'tfjs-graph':
       return TfjsRuntime.load(resolved);
+    case 'keras-h5':
+      return loadKerasH5Runtime(resolved);
     default:
       throw new ModelLoadError(
         `Model "${resolved.manifest.name}" is in ${format} format, which this version cannot serve yet: use a TFLite or TF.js model.`,

@@ -39,6 +39,11 @@ export class TfjsRuntime implements ModelRuntime {
         cause: error,
       });
     }
+    return TfjsRuntime.fromModel(tf, backend, model);
+  }
+
+  /** Serves a model already built on the selected backend (e.g. a Keras .h5 rebuilt in TF.js layers). */
+  static fromModel(tf: typeof TfCore, backend: TfjsBackendName, model: TfModel): TfjsRuntime {
     const inputShape = (model.inputs[0].shape ?? []).map((dim) => dim ?? -1);
     const outputShape = (model.outputs[0].shape ?? []).map((dim) => dim ?? -1);
     return new TfjsRuntime(tf, model, backend, inputShape, outputShape[outputShape.length - 1]);
