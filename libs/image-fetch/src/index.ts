@@ -5,5 +5,8 @@ export * from './image-fetch.module';
 export * from './image-fetch.options';
 export * from './image-source.service';
 export * from './url/address-policy';
+export * from './url/host-name-policy';
+export * from './url/host-resolver';
 export * from './url/image-url';
+export * from './url/request-opener';
 export * from './url/url-fetcher';

@@ -17,7 +17,10 @@ export function parseImageUrl(raw: string): URL {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw problem('invalid_url', 'The image URL is not an absolute URL: send e.g. https://example.com/dish.jpg.');
+    throw problem(
+      'invalid_url',
+      'The image URL is not an absolute URL: send e.g. https://example.com/dish.jpg.',
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw problem(
