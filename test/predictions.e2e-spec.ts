@@ -1,27 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadPhoto, type FoodVisionApi, type PredictionResponse } from '../libs/sdk/src';
+import { checkedClient, ok, OpenApiContract } from './support/contract';
 import { startImageServer, serveBytes, type ImageServer, type Route } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
-
-interface V1Prediction {
-  model: { name: string; version: string };
-  predictions: Array<{ label: string; display_name: string; confidence: number }>;
-  image: { format: string; width: number; height: number };
-  timings: Record<string, number>;
-}
 
 const photos = foodPhotos();
 // ../shared/README.md: the Food-101 TFLite model must get at least 12/13 top-1 and 13/13 top-5.
 const TOP1_FLOOR = 12;
 const TOP5_FLOOR = 13;
 
+/** Through the generated SDK, every response checked against openapi.json. */
 describe('predictions with the real Food-101 model on the real photos', () => {
   let running: RunningApp;
   let images: ImageServer;
+  let api: FoodVisionApi;
+  const contract = new OpenApiContract();
 
   beforeAll(async () => {
     running = await startTestApp(FIXTURE_MODELS.food101Tflite);
+    ({ api } = checkedClient(running.baseUrl, contract));
     const routes: Record<string, Route> = {};
     // Every photo under the same file name in different folders: the seed's cache mixed these up.
     photos.forEach((photo, i) => (routes[`/${i}/image.jpg`] = serveBytes(readFileSync(photo.path))));
@@ -33,14 +32,7 @@ describe('predictions with the real Food-101 model on the real photos', () => {
     await running?.close();
   });
 
-  const postJson = (path: string, body: unknown) =>
-    fetch(`${running.baseUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-
-  function checkProbabilities(result: V1Prediction, k: number): void {
+  function checkProbabilities(result: PredictionResponse, k: number): void {
     expect(result.predictions).toHaveLength(k);
     for (const prediction of result.predictions) {
       expect(Number.isFinite(prediction.confidence)).toBe(true);
@@ -52,7 +44,7 @@ describe('predictions with the real Food-101 model on the real photos', () => {
     expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
   }
 
-  async function accuracy(predict: (photoIndex: number) => Promise<V1Prediction>) {
+  async function accuracy(predict: (photoIndex: number) => Promise<PredictionResponse>) {
     let top1 = 0;
     let top5 = 0;
     for (const [i, photo] of photos.entries()) {
@@ -66,35 +58,27 @@ describe('predictions with the real Food-101 model on the real photos', () => {
   }
 
   it('classifies uploads (multipart) at or above the accuracy floor', async () => {
-    const { top1, top5 } = await accuracy(async (i) => {
-      const form = new FormData();
-      form.append('image', new Blob([readFileSync(photos[i].path)], { type: 'image/jpeg' }), photos[i].file);
-      const response = await fetch(`${running.baseUrl}/v1/predictions`, { method: 'POST', body: form });
-      expect(response.status).toBe(200);
-      return (await response.json()) as V1Prediction;
-    });
+    const { top1, top5 } = await accuracy((i) =>
+      ok(
+        api.predict(uploadPhoto({ image: new Blob([readFileSync(photos[i].path)], { type: 'image/jpeg' }) })),
+      ),
+    );
     expect(top1).toBeGreaterThanOrEqual(TOP1_FLOOR);
     expect(top5).toBeGreaterThanOrEqual(TOP5_FLOOR);
   });
 
   it('classifies base64 JSON at or above the accuracy floor', async () => {
-    const { top1, top5 } = await accuracy(async (i) => {
-      const response = await postJson('/v1/predictions', {
-        image: readFileSync(photos[i].path).toString('base64'),
-      });
-      expect(response.status).toBe(200);
-      return (await response.json()) as V1Prediction;
-    });
+    const { top1, top5 } = await accuracy((i) =>
+      ok(api.predict({ body: { image: readFileSync(photos[i].path).toString('base64') } })),
+    );
     expect(top1).toBeGreaterThanOrEqual(TOP1_FLOOR);
     expect(top5).toBeGreaterThanOrEqual(TOP5_FLOOR);
   });
 
   it('classifies URLs at or above the accuracy floor, even when every URL ends in image.jpg', async () => {
-    const { top1, top5 } = await accuracy(async (i) => {
-      const response = await postJson('/v1/predictions', { url: images.url(`/${i}/image.jpg`) });
-      expect(response.status).toBe(200);
-      return (await response.json()) as V1Prediction;
-    });
+    const { top1, top5 } = await accuracy((i) =>
+      ok(api.predict({ body: { url: images.url(`/${i}/image.jpg`) } })),
+    );
     expect(top1).toBeGreaterThanOrEqual(TOP1_FLOOR);
     expect(top5).toBeGreaterThanOrEqual(TOP5_FLOOR);
   });
@@ -102,13 +86,12 @@ describe('predictions with the real Food-101 model on the real photos', () => {
   it('answers the seed route with the seed field names, the seed spelling and a real probability', async () => {
     let correct = 0;
     for (const [i, photo] of photos.entries()) {
-      const link = encodeURIComponent(images.url(`/${i}/image.jpg`));
-      const response = await fetch(`${running.baseUrl}/net/image/prediction/?image_link=${link}`, {
-        method: 'POST',
+      const { data, response } = await api.predictFromImageLink({
+        query: { image_link: images.url(`/${i}/image.jpg`) },
       });
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-      const body = (await response.json()) as Record<string, unknown>;
+      expect(response?.status).toBe(200);
+      expect(response?.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = data as unknown as Record<string, unknown>;
       expect(Object.keys(body).sort()).toEqual(['model-prediction', 'model-prediction-confidence-score']);
       expect(typeof body['model-prediction']).toBe('string');
       expect(body['model-prediction']).not.toContain('_');
@@ -124,18 +107,16 @@ describe('predictions with the real Food-101 model on the real photos', () => {
     expect(correct).toBeGreaterThanOrEqual(TOP1_FLOOR);
   });
 
-  it('accepts the seed route without the trailing slash', async () => {
+  it('accepts the seed route with the trailing slash its clients send (the SDK sends none)', async () => {
     const link = encodeURIComponent(images.url('/0/image.jpg'));
-    const response = await fetch(`${running.baseUrl}/net/image/prediction?image_link=${link}`, {
+    const response = await contract.fetch()(`${running.baseUrl}/net/image/prediction/?image_link=${link}`, {
       method: 'POST',
     });
     expect(response.status).toBe(200);
   });
 
   it('returns the full distribution when top_k is the label count, summing to 1', async () => {
-    const response = await postJson('/v1/predictions', { url: images.url('/0/image.jpg'), top_k: 101 });
-    expect(response.status).toBe(200);
-    const result = (await response.json()) as V1Prediction;
+    const result = await ok(api.predict({ body: { url: images.url('/0/image.jpg'), top_k: 101 } }));
     checkProbabilities(result, 101);
     const sum = result.predictions.reduce((total, prediction) => total + prediction.confidence, 0);
     expect(Math.abs(sum - 1)).toBeLessThan(1e-3);
@@ -143,13 +124,11 @@ describe('predictions with the real Food-101 model on the real photos', () => {
   });
 
   it('reports the model, the image and the timings', async () => {
-    const response = await postJson('/v1/predictions', { url: images.url('/0/image.jpg'), top_k: 1 });
-    const result = (await response.json()) as V1Prediction;
+    const result = await ok(api.predict({ body: { url: images.url('/0/image.jpg'), top_k: 1 } }));
     expect(result.model).toEqual({ name: 'food101-mobilenet-v1-int8', version: '1' });
     expect(result.image.format).toBe('jpeg');
     expect(result.image.width).toBeGreaterThan(0);
-    for (const key of ['fetch_ms', 'decode_ms', 'inference_ms', 'total_ms']) {
-      expect(result.timings[key]).toBeGreaterThanOrEqual(0);
-    }
+    for (const value of Object.values(result.timings)) expect(value).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(result.timings).sort()).toEqual(['decode_ms', 'fetch_ms', 'inference_ms', 'total_ms']);
   });
 });

@@ -43,6 +43,8 @@ export class EnvironmentVariables {
   @IsInt({ each: true })
   IMAGE_FETCH_ALLOWED_PORTS: number[] = [80, 443];
   @Transform(toList) @IsString({ each: true }) IMAGE_FETCH_ALLOW_HOSTS: string[] = [];
+  /** Most photos one `POST /v1/predictions/batch` (or one V2 BYTES tensor) may carry. */
+  @Min(1) @Max(256) @IsInt() @Type(() => Number) MAX_BATCH_ITEMS: number = 16;
   /** `*` for any origin (the seed's behaviour), or a comma-separated list of origins. */
   @Transform(toList) @IsString({ each: true }) CORS_ORIGINS: string[] = ['*'];
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';

@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { MulterModule } from '@nestjs/platform-express';
 import type { EnvironmentVariables } from '../config/environment';
 import { SeedController } from '../seed/seed.controller';
+import { BatchPredictionService } from './batch-prediction.service';
+import { BatchPredictionsController } from './batch-predictions.controller';
 import { PredictionService } from './prediction.service';
 import { PredictionsController } from './predictions.controller';
 
@@ -15,7 +17,8 @@ import { PredictionsController } from './predictions.controller';
       }),
     }),
   ],
-  controllers: [SeedController, PredictionsController],
-  providers: [PredictionService],
+  controllers: [SeedController, PredictionsController, BatchPredictionsController],
+  providers: [PredictionService, BatchPredictionService],
+  exports: [PredictionService],
 })
 export class PredictionsModule {}

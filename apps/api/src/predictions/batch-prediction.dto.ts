@@ -1,0 +1,114 @@
+import { ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { ProblemDetailsDto } from '../problem/problem-details.dto';
+import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
+import { PredictionResponseDto } from './dto/prediction-response.dto';
+
+/** One photo of a batch; validated on its own, so a bad item fails alone. */
+@ApiSchema({ name: 'BatchPredictionItem', description: 'One photo: exactly one of `url` and `image`.' })
+export class BatchPredictionItemDto {
+  @ApiPropertyOptional({
+    description: 'An http(s) URL of the photo; the service downloads it (private addresses are refused).',
+    example: 'https://example.com/photos/pizza.jpg',
+    maxLength: 2048,
+  })
+  // class-validator checks the lowest decorator first; with stopAtFirstError, the type is reported before lengths.
+  @IsOptional()
+  @MinLength(1)
+  @MaxLength(2048)
+  @IsString()
+  url?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The photo file (JPEG, PNG, WebP, GIF or BMP) in standard base64; a `data:image/...;base64,` prefix is accepted.',
+    example: '/9j/4AAQSkZJRgABAQAAAQABAAD...',
+    format: 'byte',
+  })
+  @IsOptional()
+  @IsString()
+  image?: string;
+}
+
+@ApiSchema({
+  name: 'BatchPredictionRequest',
+  description: 'Several photos to classify in one request, each answered on its own, in order.',
+})
+export class BatchPredictionRequestDto {
+  @ApiProperty({
+    type: [BatchPredictionItemDto],
+    minItems: 1,
+    description: 'The photos, at most MAX_BATCH_ITEMS (16 unless the operator changed it).',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsObject({ each: true })
+  items!: Array<Record<string, unknown>>;
+
+  @ApiPropertyOptional({
+    description: 'How many classes to return per photo, most likely first (1 to the number of labels).',
+    minimum: 1,
+    maximum: 1000,
+    default: DEFAULT_TOP_K,
+    example: 3,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  top_k?: number;
+}
+
+@ApiSchema({ name: 'BatchItemSuccess', description: 'A photo that was classified.' })
+export class BatchItemSuccessDto {
+  @ApiProperty({ enum: [200], example: 200, description: 'Always 200.' })
+  status!: 200;
+
+  @ApiProperty({ type: PredictionResponseDto })
+  prediction!: PredictionResponseDto;
+}
+
+@ApiSchema({
+  name: 'BatchItemFailure',
+  description:
+    'A photo that could not be classified, with the problem `POST /v1/predictions` would have answered.',
+})
+export class BatchItemFailureDto {
+  @ApiProperty({
+    minimum: 400,
+    maximum: 599,
+    example: 422,
+    description: 'The status this photo alone would have had.',
+  })
+  status!: number;
+
+  @ApiProperty({ type: ProblemDetailsDto })
+  problem!: ProblemDetailsDto;
+}
+
+export type BatchItemResult = BatchItemSuccessDto | BatchItemFailureDto;
+
+@ApiSchema({ name: 'BatchPredictionResponse', description: 'One result per item, in the order of `items`.' })
+export class BatchPredictionResponseDto {
+  @ApiProperty({
+    type: 'array',
+    items: {
+      oneOf: [{ $ref: getSchemaPath(BatchItemSuccessDto) }, { $ref: getSchemaPath(BatchItemFailureDto) }],
+    },
+    description: '`results[i]` answers `items[i]`: a prediction (status 200) or a problem (4xx/5xx).',
+  })
+  results!: BatchItemResult[];
+}

@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { ClassifierService } from '@app/inference';
+import type { ImageSource } from '@app/image-fetch';
+import { problem, ProblemError, problemTypeUri } from '@app/problem';
+import { mapLimited } from '../concurrency/map-limited';
+import type { EnvironmentVariables } from '../config/environment';
+import type { ProblemDetailsDto } from '../problem/problem-details.dto';
+import {
+  BatchPredictionItemDto,
+  type BatchItemResult,
+  type BatchPredictionRequestDto,
+  type BatchPredictionResponseDto,
+} from './batch-prediction.dto';
+import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
+import { toPredictionResponse } from './prediction.mapper';
+import { PredictionService } from './prediction.service';
+
+/** Photos of one batch in flight at once: enough to overlap downloads, few enough not to starve other requests. */
+export const BATCH_CONCURRENCY = 4;
+
+/** Runs each item of a batch through the single-photo pipeline, in order, one problem per bad item. */
+@Injectable()
+export class BatchPredictionService {
+  private readonly logger = new Logger(BatchPredictionService.name);
+
+  constructor(
+    private readonly predictions: PredictionService,
+    private readonly classifier: ClassifierService,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  async predictBatch(
+    body: BatchPredictionRequestDto,
+    instance: string,
+    signal?: AbortSignal,
+  ): Promise<BatchPredictionResponseDto> {
+    const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
+    if (body.items.length > maxItems) {
+      throw problem(
+        'validation_failed',
+        `A batch carries at most ${maxItems} items and this one has ${body.items.length}: split it into smaller batches.`,
+        { errors: [{ field: 'items', message: `items must contain no more than ${maxItems} elements` }] },
+      );
+    }
+    // Whole-batch refusals come first: no model (503), or a top_k no item could satisfy (400).
+    const labelCount = this.classifier.labelCount();
+    const topK = body.top_k ?? DEFAULT_TOP_K;
+    if (topK > labelCount) {
+      throw problem('validation_failed', `top_k must be between 1 and ${labelCount}, the number of labels.`, {
+        errors: [{ field: 'top_k', message: `top_k must not be greater than ${labelCount}` }],
+      });
+    }
+    const settled = await mapLimited(body.items, BATCH_CONCURRENCY, async (item, index) =>
+      toPredictionResponse(await this.predictions.predict(itemSource(item, index), topK, signal)),
+    );
+    const results = settled.map((result, index): BatchItemResult => {
+      if (result.status === 'fulfilled') return { status: 200, prediction: result.value };
+      const error = this.asProblem(result.reason);
+      return { status: error.status, problem: problemBody(error, `${instance}#/items/${index}`) };
+    });
+    return { results };
+  }
+
+  private asProblem(reason: unknown): ProblemError {
+    if (reason instanceof ProblemError) return reason;
+    this.logger.error(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+    return problem('internal_error', 'The server failed to classify this item; it has been logged.');
+  }
+}
+
+/** The item as an image source, or the problem that says what is wrong with it. */
+function itemSource(raw: Record<string, unknown>, index: number): ImageSource {
+  const item = plainToInstance(BatchPredictionItemDto, raw);
+  const errors = validateSync(item, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    stopAtFirstError: true,
+  }).flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) => ({
+      field: `items[${index}].${error.property}`,
+      message,
+    })),
+  );
+  if (errors.length > 0) {
+    throw problem('validation_failed', errors.map((error) => error.message).join('; '), { errors });
+  }
+  if (item.url !== undefined && item.image !== undefined) {
+    throw problem('ambiguous_image', `Item ${index} has both \`url\` and \`image\`: give exactly one.`);
+  }
+  if (item.url !== undefined) return { kind: 'url', url: item.url };
+  if (item.image !== undefined) return { kind: 'base64', base64: item.image };
+  throw problem('missing_image', `Item ${index} has no image: give \`url\` or \`image\` (base64).`);
+}
+
+/** The RFC 9457 body the single-photo route would have sent for this error. */
+function problemBody(error: ProblemError, instance: string): ProblemDetailsDto {
+  const { retry_after_seconds: _retryAfter, ...extensions } = error.extensions;
+  return {
+    type: problemTypeUri(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    instance,
+    ...extensions,
+  };
+}

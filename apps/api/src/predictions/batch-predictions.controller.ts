@@ -1,0 +1,54 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { problem } from '@app/problem';
+import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
+import { problemValidationPipe } from '../problem/validation';
+import {
+  BatchItemFailureDto,
+  BatchItemSuccessDto,
+  BatchPredictionRequestDto,
+  BatchPredictionResponseDto,
+} from './batch-prediction.dto';
+import { BatchPredictionService } from './batch-prediction.service';
+import { abortSignalFor } from './request-abort';
+
+const validateBody = problemValidationPipe();
+
+@ApiTags('predictions')
+@ApiExtraModels(BatchItemSuccessDto, BatchItemFailureDto)
+@Controller('v1/predictions/batch')
+export class BatchPredictionsController {
+  constructor(private readonly batches: BatchPredictionService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Classify several photos in one request',
+    description:
+      'Each item is a photo as `url` or `image` (base64), like `POST /v1/predictions`. Answers 200 with one result per item, in order: a prediction, or the problem that item alone would have caused, so one bad photo does not fail the others. At most MAX_BATCH_ITEMS items (16 by default); the whole body is limited like a single request.',
+  })
+  @ApiBody({ type: BatchPredictionRequestDto, required: true })
+  @ApiOkResponse({ type: BatchPredictionResponseDto, description: 'One result per item, in order.' })
+  @ApiProblemResponses(
+    'validation_failed',
+    'payload_too_large',
+    'unsupported_media_type',
+    'model_not_ready',
+    'internal_error',
+  )
+  async predictBatch(@Req() request: Request, @Body() raw: unknown): Promise<BatchPredictionResponseDto> {
+    // Checked before validating, which would otherwise answer a multipart body with "items must be an array".
+    if (!request.is('application/json')) {
+      throw problem(
+        'unsupported_media_type',
+        `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted: send the batch as application/json.`,
+      );
+    }
+    const body = (await validateBody.transform(raw, {
+      type: 'body',
+      metatype: BatchPredictionRequestDto,
+    })) as BatchPredictionRequestDto;
+    return this.batches.predictBatch(body, request.originalUrl.split('?')[0], abortSignalFor(request));
+  }
+}
