@@ -25,7 +25,11 @@ function flattenErrors(errors: ValidationError[], prefix = ''): string[] {
   });
 }
 
-export async function readManifest(manifestPath: string): Promise<ModelManifest> {
+/** `allowUnpinned` lets `model:pull --trust-unverified` read a manifest whose files have no hash yet. */
+export async function readManifest(
+  manifestPath: string,
+  { allowUnpinned = false } = {},
+): Promise<ModelManifest> {
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
@@ -54,11 +58,11 @@ export async function readManifest(manifestPath: string): Promise<ModelManifest>
       `The model manifest ${manifestPath} is invalid: ${flattenErrors(errors).join('; ')}.`,
     );
   }
-  checkConsistency(manifest, manifestPath);
+  checkConsistency(manifest, manifestPath, allowUnpinned);
   return manifest;
 }
 
-function checkConsistency(manifest: ModelManifest, manifestPath: string): void {
+function checkConsistency(manifest: ModelManifest, manifestPath: string, allowUnpinned: boolean): void {
   const listed = new Set(manifest.files.map((file) => file.path));
   const fail = (why: string): never => {
     throw new ModelLoadError(`The model manifest ${manifestPath} is invalid: ${why}.`);
@@ -69,7 +73,8 @@ function checkConsistency(manifest: ModelManifest, manifestPath: string): void {
     fail(`its labels_file "${manifest.labels_file}" is not listed in files`);
   }
   for (const file of manifest.files) {
-    if (!file.sha256 && !file.git_blob_sha1) fail(`file "${file.path}" has neither sha256 nor git_blob_sha1`);
+    if (!allowUnpinned && !file.sha256 && !file.git_blob_sha1)
+      fail(`file "${file.path}" has neither sha256 nor git_blob_sha1`);
   }
   const { dtype, value_range: range, mean, std } = manifest.input;
   if (dtype === 'uint8' && (range[0] !== 0 || range[1] !== 255 || mean || std)) {

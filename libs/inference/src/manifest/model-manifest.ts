@@ -37,6 +37,8 @@ export class ModelFileEntry {
   @IsOptional() @Matches(/^[0-9a-f]{64}$/) sha256?: string;
   /** Git blob id (sha1 of `blob <size>\0<bytes>`): what a pinned raw.githubusercontent.com URL can be checked against. */
   @IsOptional() @Matches(/^[0-9a-f]{40}$/) git_blob_sha1?: string;
+  /** Where `npm run model:pull` downloads this file; defaults to `source.url` for the entry, else beside it. */
+  @IsOptional() @Matches(/^https?:\/\//) url?: string;
 }
 
 export class ResizeSpec {

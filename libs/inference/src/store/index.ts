@@ -1,0 +1,3 @@
+export * from './download';
+export * from './model-puller';
+export * from './progress-reporter';
