@@ -1,24 +1,39 @@
+import { readFile } from 'node:fs/promises';
 import { ModelLoadError } from '../manifest/model-load-error';
 import type { ResolvedModel } from '../manifest/resolved-model';
 import { loadKerasH5Runtime } from './keras-h5/keras-h5-runtime';
 import { LiteRtRuntime } from './litert-runtime';
 import type { ModelRuntime } from './model-runtime';
+import { loadTfjsLayersModel, serveLayersModel, type FloatModelOptions } from './onnx/float-model-runtime';
+import { OnnxRuntime } from './onnx/onnx-runtime';
 import { TfjsRuntime } from './tfjs-runtime';
 
+export type RuntimeOptions = FloatModelOptions;
+
+export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = { floatEngine: 'onnxruntime', threads: 1 };
+
 /** Opens a verified model in the engine its format needs (engines load their packages only when used). */
-export async function createRuntime(resolved: ResolvedModel): Promise<ModelRuntime> {
+export async function createRuntime(
+  resolved: ResolvedModel,
+  options: RuntimeOptions = DEFAULT_RUNTIME_OPTIONS,
+): Promise<ModelRuntime> {
   const { format } = resolved.manifest;
   switch (format) {
     case 'tflite':
       return LiteRtRuntime.load(resolved);
-    case 'tfjs-layers':
+    case 'tfjs-layers': {
+      const { engine, model } = await loadTfjsLayersModel(resolved);
+      return serveLayersModel(engine, model, resolved.entryPath, options);
+    }
     case 'tfjs-graph':
       return TfjsRuntime.load(resolved);
+    case 'onnx':
+      return OnnxRuntime.load(await readFile(resolved.entryPath), resolved.entryPath, options);
     case 'keras-h5':
-      return loadKerasH5Runtime(resolved);
+      return loadKerasH5Runtime(resolved, options);
     default:
       throw new ModelLoadError(
-        `Model "${resolved.manifest.name}" is in ${format} format, which this version cannot serve yet: use a TFLite or TF.js model.`,
+        `Model "${resolved.manifest.name}" is in ${format as string} format, which this version cannot serve: use TFLite, TF.js, Keras .h5 or ONNX.`,
       );
   }
 }

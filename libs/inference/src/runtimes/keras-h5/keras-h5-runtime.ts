@@ -1,14 +1,19 @@
 import type { ResolvedModel } from '../../manifest/resolved-model';
+import type { ModelRuntime } from '../model-runtime';
+import { serveLayersModel, type FloatModelOptions } from '../onnx/float-model-runtime';
 import { selectTfjsBackend } from '../tfjs-backend';
-import { TfjsRuntime } from '../tfjs-runtime';
 import { DEFAULT_KERAS_H5_LIMITS, loadKerasH5Model, type KerasH5Limits } from './keras-h5-model';
 
-/** A Keras 2.x `.h5` model, rebuilt in TF.js layers and served by the TF.js runtime (computed in float32). */
+/**
+ * A Keras 2.x `.h5` model, rebuilt in TF.js layers, then served like any layers model: converted to ONNX for
+ * onnxruntime when it can be, else on the TF.js runtime (computed in float32 either way).
+ */
 export async function loadKerasH5Runtime(
   resolved: ResolvedModel,
+  options: FloatModelOptions,
   limits: KerasH5Limits = DEFAULT_KERAS_H5_LIMITS,
-): Promise<TfjsRuntime> {
-  const { tf, backend } = await selectTfjsBackend();
-  const { model } = await loadKerasH5Model(tf, resolved.entryPath, limits);
-  return TfjsRuntime.fromModel(tf, backend, model);
+): Promise<ModelRuntime> {
+  const engine = await selectTfjsBackend();
+  const { model } = await loadKerasH5Model(engine.tf, resolved.entryPath, limits);
+  return serveLayersModel(engine, model, resolved.entryPath, options);
 }
