@@ -5,9 +5,7 @@ import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from './image-fetch.optio
 import { UrlFetcher } from './url/url-fetcher';
 
 export type ImageSource =
-  | { kind: 'url'; url: string }
-  | { kind: 'base64'; base64: string }
-  | { kind: 'bytes'; bytes: Buffer };
+  { kind: 'url'; url: string } | { kind: 'base64'; base64: string } | { kind: 'bytes'; bytes: Buffer };
 
 /** Gets the image bytes from whichever way the client sent them, under the same size limit. */
 @Injectable()
@@ -26,9 +24,13 @@ export class ImageSourceService {
       case 'bytes':
         if (source.bytes.length === 0) throw problem('missing_image', 'The uploaded image file is empty.');
         if (source.bytes.length > this.options.maxBytes) {
-          throw problem('too_large', `The image is larger than ${this.options.maxBytes} bytes; send a smaller image.`, {
-            limit_bytes: this.options.maxBytes,
-          });
+          throw problem(
+            'too_large',
+            `The image is larger than ${this.options.maxBytes} bytes; send a smaller image.`,
+            {
+              limit_bytes: this.options.maxBytes,
+            },
+          );
         }
         return source.bytes;
     }

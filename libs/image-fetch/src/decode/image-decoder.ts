@@ -1,19 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import sharp, { type KernelEnum, type Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { problem, ProblemError } from '@app/problem';
 import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from '../image-fetch.options';
 import { decodeBmp } from './bmp-decoder';
 import { sniffImageFormat, type ImageFormat } from './image-sniffer';
+import { checkPixelCount } from './pixel-limit';
+import { resample } from './resample';
+import { planResize, type ResizeTarget } from './resize-plan';
 
-export type ResizeKernel = 'bilinear' | 'nearest' | 'bicubic' | 'lanczos3';
-export type ResizeFit = 'fill' | 'cover' | 'contain';
-
-export interface ResizeTarget {
-  width: number;
-  height: number;
-  method: ResizeKernel;
-  fit: ResizeFit;
-}
+export type { ResizeFit, ResizeKernel, ResizeTarget } from './resize-plan';
 
 export interface DecodedImage {
   /** Interleaved 8-bit sRGB, `width × height × 3`. */
@@ -21,24 +16,33 @@ export interface DecodedImage {
   width: number;
   height: number;
   format: ImageFormat;
+  /** The image as displayed (EXIF orientation applied), before resizing. */
   sourceWidth: number;
   sourceHeight: number;
 }
 
-const KERNELS: Record<ResizeKernel, keyof KernelEnum> = {
-  bilinear: 'linear',
-  nearest: 'nearest',
-  bicubic: 'cubic',
-  lanczos3: 'lanczos3',
-};
+/** A decodable image whose displayed size is known and already checked against the pixel limit. */
+interface CheckedSource {
+  width: number;
+  height: number;
+  /** A fresh libvips pipeline that yields the displayed image (orientation applied, alpha flattened, sRGB). */
+  open(): Sharp;
+}
 
 /** Alpha is composited onto white, the background most food photos were shot against. */
 const BACKGROUND = { r: 255, g: 255, b: 255 };
+/** EXIF orientations 5–8 turn the image by 90°, swapping its width and height. */
+const TRANSPOSING_ORIENTATIONS = new Set([5, 6, 7, 8]);
+
+// libvips' operation cache keeps decoded images keyed by buffer address; the service never decodes the same
+// bytes twice on purpose, and must never answer from another request's pixels or hold their memory.
+sharp.cache(false);
 
 /**
- * Decodes JPEG, PNG, WebP, GIF (first frame) and BMP with libvips (sharp) and resizes to the model's input:
- * EXIF orientation applied, CMYK/greyscale/16-bit/palette converted to 8-bit sRGB, alpha flattened.
- * The pixel count is read from the header and refused before any full decode.
+ * Decodes JPEG (baseline, progressive, CMYK, greyscale; EXIF orientation applied), PNG (8/16-bit, palette,
+ * greyscale, alpha), WebP, GIF (first frame) with libvips, and uncompressed BMP with a bounded decoder, into
+ * 8-bit sRGB resized exactly as the model's manifest says. The format is sniffed from the bytes, and the pixel
+ * count is read from the header and refused before anything is decoded (decompression bombs).
  */
 @Injectable()
 export class ImageDecoder {
@@ -47,64 +51,78 @@ export class ImageDecoder {
   async decode(bytes: Buffer, target: ResizeTarget): Promise<DecodedImage> {
     const format = sniffImageFormat(bytes);
     if (!format) {
-      throw problem('unsupported_image', 'The data is not a JPEG, PNG, WebP, GIF or BMP image.');
+      throw problem(
+        'unsupported_image',
+        'The data is not a JPEG, PNG, WebP, GIF or BMP image (SVG, HEIC, TIFF and others are not accepted); send a photo in one of those formats.',
+      );
     }
-    const maxPixels = this.options.maxPixels;
-    let pipeline: Sharp;
-    let sourceWidth: number;
-    let sourceHeight: number;
-    if (format === 'bmp') {
-      const raw = decodeBmp(bytes, maxPixels);
-      pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
-      sourceWidth = raw.width;
-      sourceHeight = raw.height;
-    } else {
-      const header = await this.readHeader(bytes, format);
-      sourceWidth = header.width;
-      sourceHeight = header.height;
-      if (sourceWidth * sourceHeight > maxPixels) {
-        throw problem(
-          'image_too_many_pixels',
-          `The image is ${sourceWidth}×${sourceHeight} pixels; at most ${maxPixels} pixels are decoded.`,
-          { max_pixels: maxPixels },
-        );
-      }
-      pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 }).autoOrient();
-    }
+    const source = format === 'bmp' ? this.bmpSource(bytes) : await this.libvipsSource(bytes, format);
+    const plan = planResize(source.width, source.height, target);
     try {
-      const { data, info } = await pipeline
-        .flatten({ background: BACKGROUND })
-        .toColourspace('srgb')
-        .resize(target.width, target.height, {
-          fit: target.fit,
-          kernel: KERNELS[target.method],
-          position: 'centre',
-          background: BACKGROUND,
-          fastShrinkOnLoad: false,
-        })
-        .removeAlpha()
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3 || info.width !== target.width || info.height !== target.height) {
-        throw new Error(`unexpected decode result ${info.width}×${info.height}×${info.channels}`);
+      const resized = await resample(source.open(), plan.crop, plan.placed, target.method);
+      const data = new Uint8Array(new ArrayBuffer(target.width * target.height * 3));
+      // `contain` leaves a black (zero) border around the image, as tf.image.resize_with_pad does.
+      for (let y = 0; y < plan.placed.height; y++) {
+        const row = resized.data.subarray(y * plan.placed.width * 3, (y + 1) * plan.placed.width * 3);
+        data.set(row, ((plan.placed.top + y) * target.width + plan.placed.left) * 3);
       }
-      const pixels = new Uint8Array(new ArrayBuffer(data.length));
-      pixels.set(data);
-      return { data: pixels, width: info.width, height: info.height, format, sourceWidth, sourceHeight };
+      return {
+        data,
+        width: target.width,
+        height: target.height,
+        format,
+        sourceWidth: source.width,
+        sourceHeight: source.height,
+      };
     } catch (error) {
       if (error instanceof ProblemError) throw error;
-      throw problem('unsupported_image', `The ${format.toUpperCase()} image is damaged or truncated and cannot be decoded.`);
+      throw problem(
+        'unsupported_image',
+        `The ${format.toUpperCase()} image is damaged or truncated and cannot be decoded; send the complete file.`,
+      );
     }
   }
 
-  private async readHeader(bytes: Buffer, format: ImageFormat): Promise<{ width: number; height: number }> {
+  private bmpSource(bytes: Buffer): CheckedSource {
+    const raw = decodeBmp(bytes, this.options.maxPixels);
+    return {
+      width: raw.width,
+      height: raw.height,
+      open: () => sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } }),
+    };
+  }
+
+  private async libvipsSource(bytes: Buffer, format: ImageFormat): Promise<CheckedSource> {
+    const header = await this.readHeader(bytes, format);
+    checkPixelCount(header.width, header.height, this.options.maxPixels);
+    const transposed = TRANSPOSING_ORIENTATIONS.has(header.orientation ?? 1);
+    return {
+      width: transposed ? header.height : header.width,
+      height: transposed ? header.width : header.height,
+      open: () =>
+        sharp(bytes, { limitInputPixels: this.options.maxPixels, failOn: 'error', pages: 1 })
+          .autoOrient()
+          .flatten({ background: BACKGROUND })
+          .toColourspace('srgb'),
+    };
+  }
+
+  /** The header only: nothing is decoded, so a 50 000 × 50 000 claim costs nothing to refuse. */
+  private async readHeader(bytes: Buffer, format: ImageFormat) {
     try {
       const metadata = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
       if (!metadata.width || !metadata.height) throw new Error('no dimensions');
-      // For animated GIF/WebP, `height` is one page's height when pages: 1.
-      return { width: metadata.width, height: metadata.pageHeight ?? metadata.height };
+      // For animated GIF/WebP with pages: 1, `pageHeight` is the height of the one frame that is decoded.
+      return {
+        width: metadata.width,
+        height: metadata.pageHeight ?? metadata.height,
+        orientation: metadata.orientation,
+      };
     } catch {
-      throw problem('unsupported_image', `The ${format.toUpperCase()} image header is damaged and cannot be read.`);
+      throw problem(
+        'unsupported_image',
+        `The ${format.toUpperCase()} image header is damaged and cannot be read; send the complete file.`,
+      );
     }
   }
 }
