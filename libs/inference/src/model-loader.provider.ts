@@ -9,6 +9,7 @@ import { problem } from '@app/problem';
 import { INFERENCE_OPTIONS, type InferenceModuleOptions } from './inference.options';
 import type { LoadedModel, ModelState } from './loaded-model';
 import { readManifest, resolveModel } from './manifest/manifest-loader';
+import { pullMissingModel } from './store/first-start-pull';
 import { toModelInput } from './postprocess/to-model-input';
 import { checkRuntimeMatchesManifest, createRuntime } from './runtimes/create-runtime';
 
@@ -62,6 +63,8 @@ export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdow
   private async loadAndWarm(): Promise<LoadedModel> {
     const started = performance.now();
     this.state = { status: 'loading', manifest: await readManifest(this.options.manifestPath) };
+    // A first start without MODEL_DIR fetches the model its manifest pins (e.g. the default) into its folder.
+    if (!this.options.modelDir) await pullMissingModel(this.options.manifestPath, this.logger);
     const resolved = await resolveModel({ manifestPath: this.options.manifestPath, modelDir: this.options.modelDir });
     const runtime = await createRuntime(resolved);
     try {

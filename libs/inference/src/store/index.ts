@@ -1,3 +1,4 @@
 export * from './download';
 export * from './model-puller';
 export * from './progress-reporter';
+export * from './first-start-pull';
