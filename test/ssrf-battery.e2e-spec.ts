@@ -23,13 +23,22 @@ import { startTestApp, type RunningApp } from './support/test-app';
  * resolver and request opener are replaced (vi.mock of their provider modules) by an in-memory DNS table
  * and an opener that only dials 127/8, and the process refuses any other TCP connect.
  */
-const network = vi.hoisted(() => ({
-  dns: {} as Record<string, string[]>,
-  lookups: [] as string[],
-  dialed: [] as string[],
-  refused: [] as string[],
+interface TestNetwork {
+  /** The in-memory DNS: name → answers. */
+  dns: Record<string, string[]>;
+  lookups: string[];
+  dialed: string[];
+  refused: string[];
   /** Addresses whose connections are black holes: connect never completes (connect-timeout tests). */
-  blackHoles: new Set<string>(),
+  blackHoles: Set<string>;
+}
+
+const network = vi.hoisted((): TestNetwork => ({
+  dns: {},
+  lookups: [],
+  dialed: [],
+  refused: [],
+  blackHoles: new Set(),
 }));
 
 vi.mock('../libs/image-fetch/src/url/host-resolver', async (importOriginal) => {
