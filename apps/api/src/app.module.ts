@@ -45,6 +45,12 @@ export class AppModule {
             manifestPath: c.get('MODEL_MANIFEST'),
             modelDir: c.get('MODEL_DIR'),
             warmup: c.get('MODEL_WARMUP'),
+            workers: c.get('INFERENCE_WORKERS'),
+            threadsPerWorker: c.get('INFERENCE_THREADS_PER_WORKER'),
+            queueSize: c.get('INFERENCE_QUEUE_SIZE'),
+            timeoutMs: c.get('INFERENCE_TIMEOUT_MS'),
+            floatEngine: c.get('INFERENCE_FLOAT_ENGINE'),
+            maxImagePixels: c.get('MAX_IMAGE_PIXELS'),
           }),
         }),
         ImageFetchModule.forRootAsync({

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { problem } from '@app/problem';
+import type { ResolvedModel } from './manifest/resolved-model';
 import type { ModelInputSpec } from './manifest/model-manifest';
 import { ModelLoader } from './model-loader.provider';
 import { NonFiniteOutputError, toProbabilities, topK } from './postprocess/probabilities';
-import { toModelInput, type RgbImage } from './postprocess/to-model-input';
+import type { ModelInput } from './runtimes/model-runtime';
+import type { InferenceReply } from './workers/image-inference';
+import type { InferenceStats } from './workers/inference-scheduler';
 
 export interface ClassPrediction {
   index: number;
@@ -18,12 +21,20 @@ export interface Classification {
   inferenceMs: number;
 }
 
-/** Classifies pixels with the ready model: model input, inference, probabilities, top-k. */
+/** A classified image: the top-k classes, what was decoded, and where the time went. */
+export interface ImageClassification extends Classification {
+  image: NonNullable<InferenceReply['image']>;
+  decodeMs: number;
+  /** Time waiting for a free worker. */
+  queueMs: number;
+}
+
+/** Classifies images with the ready model: decode, model input and inference on a worker; probabilities, top-k here. */
 @Injectable()
 export class ClassifierService {
   constructor(private readonly models: ModelLoader) {}
 
-  /** What the image must be resized to before `classify` (throws 503 while no model is ready). */
+  /** What the model takes (throws 503 while no model is ready). */
   inputSpec(): ModelInputSpec {
     return this.models.ready().resolved.manifest.input;
   }
@@ -32,11 +43,46 @@ export class ClassifierService {
     return this.models.ready().resolved.labels.length;
   }
 
-  async classify(image: RgbImage, k: number): Promise<Classification> {
-    const { resolved, runtime } = this.models.ready();
-    const started = performance.now();
-    const scores = await runtime.run(toModelInput(image, resolved.manifest.input));
-    const inferenceMs = performance.now() - started;
+  /**
+   * Decodes `bytes` and classifies them off the event loop. Rejects with the image's problem (unsupported_image,
+   * image_too_many_pixels), 503 `overloaded` when the queue is full, 503 `inference_timeout` past the deadline;
+   * when `signal` aborts (the client left) before a worker took the image, it is never computed.
+   */
+  async classifyImageBytes(bytes: Uint8Array, k: number, signal?: AbortSignal): Promise<ImageClassification> {
+    const { resolved, inference } = this.models.ready();
+    const submitted = performance.now();
+    const reply = await inference.run({ kind: 'image', bytes }, signal);
+    const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
+    return {
+      ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
+      image: reply.image!,
+      decodeMs: reply.decodeMs,
+      queueMs,
+    };
+  }
+
+  /**
+   * Classifies a tensor already in the model's input layout (`inputSpec`: size, dtype, scaling), on a worker
+   * behind the same queue as images.
+   */
+  async classifyTensor(input: ModelInput, k: number, signal?: AbortSignal): Promise<Classification> {
+    const { resolved, inference } = this.models.ready();
+    const reply = await inference.run({ kind: 'tensor', input }, signal);
+    return this.toClassification(resolved, reply.scores, k, reply.inferenceMs);
+  }
+
+  /** Queue and worker counters of the ready model (undefined while none is), for metrics. */
+  inferenceStats(): InferenceStats | undefined {
+    const state = this.models.modelState;
+    return state.status === 'ready' ? state.model.inference.stats() : undefined;
+  }
+
+  private toClassification(
+    resolved: ResolvedModel,
+    scores: Float32Array,
+    k: number,
+    inferenceMs: number,
+  ): Classification {
     let probabilities: Float64Array;
     try {
       probabilities = toProbabilities(scores, resolved.manifest.output.kind);

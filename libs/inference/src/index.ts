@@ -11,3 +11,8 @@ export * from './postprocess/probabilities';
 export * from './postprocess/to-model-input';
 export * from './runtimes/create-runtime';
 export * from './runtimes/model-runtime';
+export * from './runtimes/onnx/float-model-runtime';
+export * from './workers/admission-queue';
+export * from './workers/image-inference';
+export * from './workers/inference-scheduler';
+export * from './workers/worker-pool';

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { FloatModelEngine } from './runtimes/onnx/float-model-runtime';
 
 export interface InferenceModuleOptions {
   /** The model's manifest.json. */
@@ -7,7 +8,27 @@ export interface InferenceModuleOptions {
   modelDir?: string;
   /** Run one inference on a blank image before reporting ready (default true). */
   warmup?: boolean;
+  /** Worker threads that decode and classify, each with its own model (default: one per core); 0 = main thread. */
+  workers?: number;
+  /** Engine threads per worker (onnxruntime intra-op threads; default 1). */
+  threadsPerWorker?: number;
+  /** Requests that may wait for a free worker (default 64); beyond that, 503 `overloaded` at once. */
+  queueSize?: number;
+  /** Deadline for one classification, waiting included, in ms (default 5000); past it, 503 `inference_timeout`. */
+  timeoutMs?: number;
+  /** Engine for float (Keras/TF.js layers) models: converted to ONNX for `onnxruntime` (default) or `tfjs`. */
+  floatEngine?: FloatModelEngine;
+  /** Largest image decoded, in pixels, checked from the header (default 40 000 000). */
+  maxImagePixels?: number;
 }
+
+export const INFERENCE_DEFAULTS = {
+  threadsPerWorker: 1,
+  queueSize: 64,
+  timeoutMs: 5_000,
+  floatEngine: 'onnxruntime',
+  maxImagePixels: 40_000_000,
+} as const satisfies Partial<InferenceModuleOptions>;
 
 export const {
   ConfigurableModuleClass: ConfigurableInferenceModule,

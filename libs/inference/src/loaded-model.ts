@@ -1,10 +1,20 @@
 import type { ModelManifest } from './manifest/model-manifest';
 import type { ResolvedModel } from './manifest/resolved-model';
-import type { ModelRuntime } from './runtimes/model-runtime';
+import type { RuntimeInfo } from './runtimes/model-runtime';
+import type { InferenceScheduler } from './workers/inference-scheduler';
+
+export interface ServingInfo extends RuntimeInfo {
+  /** Worker threads holding the model (0: the main thread runs it). */
+  workers: number;
+  threadsPerWorker: number;
+}
 
 export interface LoadedModel {
   resolved: ResolvedModel;
-  runtime: ModelRuntime;
+  /** Engine and layout; the model itself lives in the workers. */
+  runtime: ServingInfo;
+  /** Runs classifications on the workers, behind the bounded queue. */
+  inference: InferenceScheduler;
   loadedAt: Date;
   loadMs: number;
   warmupMs: number;

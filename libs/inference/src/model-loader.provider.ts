@@ -5,13 +5,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
 import { problem } from '@app/problem';
-import { INFERENCE_OPTIONS, type InferenceModuleOptions } from './inference.options';
+import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from './inference.options';
 import type { LoadedModel, ModelState } from './loaded-model';
 import { readManifest, resolveModel } from './manifest/manifest-loader';
 import { pullMissingModel } from './store/first-start-pull';
-import { toModelInput } from './postprocess/to-model-input';
-import { checkRuntimeMatchesManifest, createRuntime } from './runtimes/create-runtime';
+import { InferenceScheduler } from './workers/inference-scheduler';
 
 /**
  * Loads, verifies and warms the configured model in the background once the app has started, so the HTTP
@@ -29,8 +29,10 @@ export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdow
     void this.load();
   }
 
-  onApplicationShutdown(): void {
-    if (this.state.status === 'ready') this.state.model.runtime.dispose();
+  async onApplicationShutdown(): Promise<void> {
+    // A load still under way finishes first, so its workers are stopped too.
+    const state = this.loading ? await this.loading : this.state;
+    if (state.status === 'ready') await state.model.inference.close();
   }
 
   /** Starts loading once; resolves with the final state (never rejects). */
@@ -62,30 +64,39 @@ export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async loadAndWarm(): Promise<LoadedModel> {
     const started = performance.now();
-    this.state = { status: 'loading', manifest: await readManifest(this.options.manifestPath) };
+    const { options } = this;
+    this.state = { status: 'loading', manifest: await readManifest(options.manifestPath) };
     // A first start without MODEL_DIR fetches the model its manifest pins (e.g. the default) into its folder.
     if (!this.options.modelDir) await pullMissingModel(this.options.manifestPath, this.logger);
-    const resolved = await resolveModel({ manifestPath: this.options.manifestPath, modelDir: this.options.modelDir });
-    const runtime = await createRuntime(resolved);
-    try {
-      checkRuntimeMatchesManifest(runtime, resolved);
-    } catch (error) {
-      runtime.dispose();
-      throw error;
-    }
-    const loadMs = performance.now() - started;
-    let warmupMs = 0;
-    if (this.options.warmup !== false) {
-      const warmStarted = performance.now();
-      const { width, height } = resolved.manifest.input;
-      const blank = { data: new Uint8Array(width * height * 3).fill(128), width, height };
-      await runtime.run(toModelInput(blank, resolved.manifest.input));
-      warmupMs = performance.now() - warmStarted;
-    }
+    const resolved = await resolveModel({ manifestPath: options.manifestPath, modelDir: options.modelDir });
+    const inference = await InferenceScheduler.start(resolved, {
+      workers: options.workers ?? availableParallelism(),
+      maxQueue: options.queueSize ?? INFERENCE_DEFAULTS.queueSize,
+      timeoutMs: options.timeoutMs ?? INFERENCE_DEFAULTS.timeoutMs,
+      maxPixels: options.maxImagePixels ?? INFERENCE_DEFAULTS.maxImagePixels,
+      warmup: options.warmup !== false,
+      runtime: {
+        floatEngine: options.floatEngine ?? INFERENCE_DEFAULTS.floatEngine,
+        threads: options.threadsPerWorker ?? INFERENCE_DEFAULTS.threadsPerWorker,
+      },
+    });
+    const { engine, backend, workers, threadsPerWorker, warmupMs } = inference.info;
+    const loadMs = performance.now() - started - warmupMs;
     const { name, version, format } = resolved.manifest;
+    const layout =
+      workers === 0
+        ? 'on the main thread'
+        : `in ${workers} worker${workers > 1 ? 's' : ''} × ${threadsPerWorker} thread${threadsPerWorker > 1 ? 's' : ''}`;
     this.logger.log(
-      `Model ${name}@${version} (${format}) ready on ${runtime.engine}/${runtime.backend}: loaded in ${Math.round(loadMs)} ms, warmed in ${Math.round(warmupMs)} ms`,
+      `Model ${name}@${version} (${format}) ready on ${engine}/${backend} ${layout}: loaded in ${Math.round(loadMs)} ms, warmed in ${Math.round(warmupMs)} ms`,
     );
-    return { resolved, runtime, loadedAt: new Date(), loadMs, warmupMs };
+    return {
+      resolved,
+      runtime: { engine, backend, workers, threadsPerWorker },
+      inference,
+      loadedAt: new Date(),
+      loadMs,
+      warmupMs,
+    };
   }
 }

@@ -20,11 +20,15 @@ export const PROBLEM_CODES = {
   unsupported_image: { status: 422, title: 'The data is not a supported image' },
   upstream_not_image: { status: 422, title: 'The image URL did not return an image' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  /** nginx's 499: the client left before the answer; never reaches a client, keeps such requests out of error logs. */
+  client_closed_request: { status: 499, title: 'The client closed the request' },
   upstream_status: { status: 502, title: 'The image URL answered with an error' },
   upstream_unreachable: { status: 502, title: 'The image URL could not be reached' },
   too_many_redirects: { status: 502, title: 'The image URL redirected too many times' },
   upstream_timeout: { status: 504, title: 'The image URL did not answer in time' },
   model_not_ready: { status: 503, title: 'The model is not ready' },
+  overloaded: { status: 503, title: 'The service is at capacity' },
+  inference_timeout: { status: 503, title: 'The image was not classified in time' },
   shutting_down: { status: 503, title: 'The service is shutting down' },
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;

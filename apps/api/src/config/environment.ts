@@ -11,6 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { availableParallelism } from 'node:os';
 import { allowlistEntryError } from '@app/image-fetch';
 
 const MIB = 1024 * 1024;
@@ -48,6 +49,16 @@ export class EnvironmentVariables {
   /** `*` for any origin (the seed's behaviour), or a comma-separated list of origins. */
   @Transform(toList) @IsString({ each: true }) CORS_ORIGINS: string[] = ['*'];
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: string = 'log';
+  /** Worker threads that decode and classify images, each holding the model; 0 runs them on the main thread. */
+  @Min(0) @Max(256) @IsInt() @Type(() => Number) INFERENCE_WORKERS: number = availableParallelism();
+  /** Engine threads per worker (onnxruntime intra-op threads); one worker × one thread per core measured best. */
+  @Min(1) @Max(64) @IsInt() @Type(() => Number) INFERENCE_THREADS_PER_WORKER: number = 1;
+  /** Requests that may wait for a free worker; one more gets 503 `overloaded` with Retry-After at once. */
+  @Min(0) @Max(100_000) @IsInt() @Type(() => Number) INFERENCE_QUEUE_SIZE: number = 64;
+  /** Deadline for one classification, queueing included; past it the request gets 503 `inference_timeout`. */
+  @Min(100) @Max(120_000) @IsInt() @Type(() => Number) INFERENCE_TIMEOUT_MS: number = 5_000;
+  /** Engine for float Keras/TF.js models: `onnxruntime` (converted at load; tfjs if it cannot be) or `tfjs`. */
+  @IsIn(['onnxruntime', 'tfjs']) INFERENCE_FLOAT_ENGINE: 'onnxruntime' | 'tfjs' = 'onnxruntime';
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */
   @Min(0) @Max(600_000) @IsInt() @Type(() => Number) SHUTDOWN_DRAIN_TIMEOUT_MS: number = 25_000;
   /** Comma-separated API keys; empty (the default) leaves the API open. Probes, /metrics and /docs stay open. */

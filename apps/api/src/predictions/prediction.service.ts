@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { ClassifierService, type Classification } from '@app/inference';
-import { ImageDecoder, ImageSourceService, type DecodedImage, type ImageSource } from '@app/image-fetch';
+import { ImageSourceService, type DecodedImage, type ImageSource } from '@app/image-fetch';
 import { problem } from '@app/problem';
 import { Registry } from 'prom-client';
 import { PredictionMetrics } from '../observability/prediction-metrics';
@@ -11,12 +11,11 @@ export interface Prediction {
   timings: { fetchMs: number; decodeMs: number; inferenceMs: number; totalMs: number };
 }
 
-/** One prediction end to end: image bytes from the source, decode and resize for the model, classify. */
+/** One prediction end to end: image bytes from the source, then decode, resize and classify on an inference worker. */
 @Injectable()
 export class PredictionService {
   constructor(
     private readonly sources: ImageSourceService,
-    private readonly decoder: ImageDecoder,
     private readonly classifier: ClassifierService,
     @Optional() private readonly metrics: PredictionMetrics = new PredictionMetrics(new Registry()),
   ) {}
@@ -24,7 +23,6 @@ export class PredictionService {
   async predict(source: ImageSource, topK: number, signal?: AbortSignal): Promise<Prediction> {
     const started = performance.now();
     // Refuse before downloading anything when no model can answer.
-    const input = this.classifier.inputSpec();
     const labelCount = this.classifier.labelCount();
     if (topK > labelCount) {
       throw problem('validation_failed', `top_k must be between 1 and ${labelCount}, the number of labels.`, {
@@ -33,21 +31,17 @@ export class PredictionService {
     }
     const bytes = await this.metrics.timeImageFetch(source.kind, () => this.sources.bytes(source, signal));
     const fetched = performance.now();
-    const image = await this.decoder.decode(bytes, {
-      width: input.width,
-      height: input.height,
-      method: input.resize.method,
-      fit: input.resize.fit,
-    });
-    const decoded = performance.now();
-    const classification = await this.metrics.trackInference(() => this.classifier.classify(image, topK));
+    const result = await this.metrics.trackInference(() =>
+      this.classifier.classifyImageBytes(bytes, topK, signal),
+    );
+    const { model, predictions, inferenceMs } = result;
     return {
-      classification,
-      image: { format: image.format, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight },
+      classification: { model, predictions, inferenceMs },
+      image: result.image,
       timings: {
         fetchMs: fetched - started,
-        decodeMs: decoded - fetched,
-        inferenceMs: classification.inferenceMs,
+        decodeMs: result.decodeMs,
+        inferenceMs,
         totalMs: performance.now() - started,
       },
     };

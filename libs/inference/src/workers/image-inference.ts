@@ -1,0 +1,110 @@
+import { ImageDecoder, type DecodedImage } from '@app/image-fetch/decode/image-decoder';
+import type { ModelInputSpec } from '../manifest/model-manifest';
+import type { ResolvedModel } from '../manifest/resolved-model';
+import { toModelInput } from '../postprocess/to-model-input';
+import { checkRuntimeMatchesManifest, createRuntime, type RuntimeOptions } from '../runtimes/create-runtime';
+import type { ModelInput, ModelRuntime, RuntimeInfo } from '../runtimes/model-runtime';
+
+export interface ImageInferenceOptions {
+  runtime: RuntimeOptions;
+  /** Largest image decoded, in pixels (refused from the header, before decoding). */
+  maxPixels: number;
+  /** Run a blank image through the model before reporting ready. */
+  warmup: boolean;
+}
+
+export interface InferenceInfo extends RuntimeInfo {
+  loadMs: number;
+  warmupMs: number;
+}
+
+/** An image file to decode and classify, or a tensor already in the model's input layout. */
+export type InferenceTask = { kind: 'image'; bytes: Uint8Array } | { kind: 'tensor'; input: ModelInput };
+
+/** What one task gave: the raw scores (probabilities are computed by the caller) and what was decoded. */
+export interface InferenceReply {
+  scores: Float32Array;
+  /** Absent for a tensor task. */
+  image?: Pick<DecodedImage, 'format' | 'sourceWidth' | 'sourceHeight'>;
+  decodeMs: number;
+  inferenceMs: number;
+}
+
+/**
+ * Image bytes → scores in one thread: decode and resize with sharp, the manifest's preprocessing, the model.
+ * Each inference worker holds one; with INFERENCE_WORKERS=0 the main thread does.
+ */
+export class ImageInference {
+  private readonly decoder: ImageDecoder;
+
+  private constructor(
+    private readonly resolved: ResolvedModel,
+    private readonly runtime: ModelRuntime,
+    maxPixels: number,
+    readonly info: InferenceInfo,
+  ) {
+    this.decoder = new ImageDecoder({ maxPixels });
+  }
+
+  static async open(resolved: ResolvedModel, options: ImageInferenceOptions): Promise<ImageInference> {
+    const started = performance.now();
+    const runtime = await createRuntime(resolved, options.runtime);
+    try {
+      checkRuntimeMatchesManifest(runtime, resolved);
+    } catch (error) {
+      runtime.dispose();
+      throw error;
+    }
+    const loadMs = performance.now() - started;
+    let warmupMs = 0;
+    if (options.warmup) {
+      const warmStarted = performance.now();
+      const { width, height } = resolved.manifest.input;
+      const blank = { data: new Uint8Array(width * height * 3).fill(128), width, height };
+      await runtime.run(toModelInput(blank, resolved.manifest.input));
+      warmupMs = performance.now() - warmStarted;
+    }
+    const info = { engine: runtime.engine, backend: runtime.backend, loadMs, warmupMs };
+    return new ImageInference(resolved, runtime, options.maxPixels, info);
+  }
+
+  private get input(): ModelInputSpec {
+    return this.resolved.manifest.input;
+  }
+
+  run(task: InferenceTask): Promise<InferenceReply> {
+    return task.kind === 'image' ? this.infer(task.bytes) : this.inferTensor(task.input);
+  }
+
+  async inferTensor(input: ModelInput): Promise<InferenceReply> {
+    const started = performance.now();
+    const scores = await this.runtime.run(input);
+    return { scores, decodeMs: 0, inferenceMs: performance.now() - started };
+  }
+
+  async infer(bytes: Uint8Array): Promise<InferenceReply> {
+    const started = performance.now();
+    const { width, height, resize } = this.input;
+    const buffer = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const image = await this.decoder.decode(buffer, {
+      width,
+      height,
+      method: resize.method,
+      fit: resize.fit,
+    });
+    const decoded = performance.now();
+    const scores = await this.runtime.run(toModelInput(image, this.input));
+    return {
+      scores,
+      image: { format: image.format, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight },
+      decodeMs: decoded - started,
+      inferenceMs: performance.now() - decoded,
+    };
+  }
+
+  dispose(): void {
+    this.runtime.dispose();
+  }
+}

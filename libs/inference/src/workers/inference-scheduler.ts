@@ -1,0 +1,132 @@
+import { extname, join } from 'node:path';
+import { problem } from '@app/problem';
+import type { ResolvedModel } from '../manifest/resolved-model';
+import {
+  AdmissionQueue,
+  type AdmissionOptions,
+  type AdmissionSettled,
+  type AdmissionStats,
+} from './admission-queue';
+import {
+  ImageInference,
+  type ImageInferenceOptions,
+  type InferenceInfo,
+  type InferenceReply,
+  type InferenceTask,
+} from './image-inference';
+import { toPlainModel, type PlainResolvedModel } from './plain-model';
+import { WorkerCrashedError, WorkerPool, type WorkerPoolStats } from './worker-pool';
+
+/** What each inference worker gets as `workerData`. */
+export interface InferenceWorkerSetup extends ImageInferenceOptions {
+  model: PlainResolvedModel;
+}
+
+export interface SchedulerOptions extends ImageInferenceOptions, Omit<AdmissionOptions, 'concurrency'> {
+  /** Worker threads, each with its own model; 0 runs decode and inference on the main thread. */
+  workers: number;
+}
+
+export interface InferenceStats extends AdmissionStats {
+  workers: number;
+  pool?: WorkerPoolStats;
+}
+
+/** The worker entry beside this file: `.ts` from sources, `.js` once built. */
+const WORKER_FILE = join(__dirname, `inference-worker${extname(__filename)}`);
+
+type InferencePool = WorkerPool<InferenceWorkerSetup, InferenceTask, InferenceReply, InferenceInfo>;
+
+/**
+ * Classifies image bytes off the event loop: a pool of worker threads (or the main thread when workers is 0)
+ * behind a bounded admission queue with a deadline. The only way the app runs the model.
+ */
+export class InferenceScheduler {
+  private readonly queue: AdmissionQueue<InferenceTask, InferenceReply>;
+
+  private constructor(
+    readonly info: InferenceInfo & { workers: number; threadsPerWorker: number },
+    options: SchedulerOptions,
+    execute: (task: InferenceTask) => Promise<InferenceReply>,
+    private readonly release: () => Promise<void>,
+    readonly pool?: InferencePool,
+  ) {
+    this.queue = new AdmissionQueue({ ...options, concurrency: Math.max(1, options.workers) }, execute);
+  }
+
+  /** Loads the model in every worker (or inline) and resolves once all are warm; throws why one could not load. */
+  static async start(resolved: ResolvedModel, options: SchedulerOptions): Promise<InferenceScheduler> {
+    const threadsPerWorker = options.runtime.threads;
+    if (options.workers === 0) {
+      const inline = await ImageInference.open(resolved, options);
+      const info = { ...inline.info, workers: 0, threadsPerWorker };
+      return new InferenceScheduler(
+        info,
+        options,
+        (task) => inline.run(task),
+        () => Promise.resolve(inline.dispose()),
+      );
+    }
+    const setup: InferenceWorkerSetup = {
+      model: toPlainModel(resolved),
+      runtime: options.runtime,
+      maxPixels: options.maxPixels,
+      warmup: options.warmup,
+    };
+    const { pool, infos } = await WorkerPool.start<
+      InferenceWorkerSetup,
+      InferenceTask,
+      InferenceReply,
+      InferenceInfo
+    >({
+      file: WORKER_FILE,
+      size: options.workers,
+      setup,
+      name: 'InferenceWorkers',
+    });
+    const info = {
+      ...infos[0],
+      loadMs: Math.max(...infos.map((one) => one.loadMs)),
+      warmupMs: Math.max(...infos.map((one) => one.warmupMs)),
+      workers: options.workers,
+      threadsPerWorker,
+    };
+    const execute = (task: InferenceTask) =>
+      pool.run(task).catch((error: unknown) => {
+        if (error instanceof WorkerCrashedError) {
+          throw problem(
+            'internal_error',
+            'The inference worker stopped while classifying this image; retry once.',
+          );
+        }
+        throw error;
+      });
+    return new InferenceScheduler(info, options, execute, () => pool.close(), pool);
+  }
+
+  /**
+   * Runs one task on a worker: an image file is decoded, resized and classified; a tensor is classified as is.
+   * Rejects with 503 when the queue is full or the deadline passes.
+   */
+  run(task: InferenceTask, signal?: AbortSignal): Promise<InferenceReply> {
+    return this.queue.submit(task, signal);
+  }
+
+  stats(): InferenceStats {
+    return {
+      ...this.queue.stats(),
+      workers: this.info.workers,
+      ...(this.pool ? { pool: this.pool.stats() } : {}),
+    };
+  }
+
+  /** Calls `listener` after every request the scheduler answered (or refused), for metrics. */
+  onSettled(listener: (event: AdmissionSettled) => void): () => void {
+    this.queue.events.on('settled', listener);
+    return () => this.queue.events.off('settled', listener);
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
+}

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { ProblemError } from '@app/problem';
+import type { TestTask, TestWorkerSetup } from '../../../../test/fixtures/workers/test-worker';
+import { WorkerCrashedError, WorkerPool } from './worker-pool';
+
+const WORKER = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'workers', 'test-worker.ts');
+
+type TestPool = WorkerPool<
+  TestWorkerSetup,
+  TestTask,
+  { value: number; threadId: number },
+  { threadId: number }
+>;
+
+let pool: TestPool | undefined;
+
+async function startPool(size: number, setup: TestWorkerSetup = {}) {
+  const started = await WorkerPool.start<
+    TestWorkerSetup,
+    TestTask,
+    { value: number; threadId: number },
+    { threadId: number }
+  >({ file: WORKER, size, setup, name: 'TestWorkers', restartDelayMs: 50 });
+  pool = started.pool;
+  return started;
+}
+
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+  vi.restoreAllMocks();
+});
+
+describe('WorkerPool', () => {
+  it('starts every worker, then spreads tasks over them, each answered with its own result', async () => {
+    const { infos } = await startPool(2);
+    expect(new Set(infos.map((info) => info.threadId)).size).toBe(2);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => pool!.run({ kind: 'echo', value: i })),
+    );
+    expect(results.map((result) => result.value)).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    expect(new Set(results.map((result) => result.threadId)).size).toBe(2);
+    expect(pool!.stats()).toMatchObject({ size: 2, ready: 2, busy: 0, waiting: 0, crashes: 0 });
+  });
+
+  it('rebuilds a problem thrown in a worker with its status and code, and other errors with their message', async () => {
+    await startPool(1);
+    const error = await pool!.run({ kind: 'problem' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect(error).toMatchObject({ status: 422, code: 'unsupported_image' });
+    await expect(pool!.run({ kind: 'throw' })).rejects.toThrow('something broke');
+    await expect(pool!.run({ kind: 'echo', value: 1 })).resolves.toMatchObject({ value: 2 });
+  });
+
+  it('fails only the task of a worker that dies, replaces the worker, and keeps serving', async () => {
+    await startPool(1);
+    const replaced = new Promise((resolve) => pool!.events.once('replaced', resolve));
+    await expect(pool!.run({ kind: 'exit', code: 3 })).rejects.toBeInstanceOf(WorkerCrashedError);
+    await replaced;
+    await expect(pool!.run({ kind: 'echo', value: 21 })).resolves.toMatchObject({ value: 42 });
+    expect(pool!.stats()).toMatchObject({ ready: 1, crashes: 1 });
+  });
+
+  it('fails the task of a worker stopped on purpose (a stuck one) and replaces it', async () => {
+    await startPool(1);
+    const [threadId] = pool!.threadIds();
+    const stuck = pool!.run({ kind: 'hang' });
+    await vi.waitFor(() => expect(pool!.stats().busy).toBe(1));
+    expect(await pool!.replaceWorker(threadId)).toBe(true);
+    await expect(stuck).rejects.toThrow(/stopped and replaced/);
+    await expect(pool!.run({ kind: 'echo', value: 5 })).resolves.toMatchObject({ value: 10 });
+    expect(pool!.threadIds()).not.toContain(threadId);
+  });
+
+  it('does not start when a worker cannot load, and says why', async () => {
+    await expect(startPool(2, { failToStart: 'The model file is missing.' })).rejects.toThrow(
+      'The model file is missing.',
+    );
+  });
+
+  it("logs a worker's lines through the main thread's logger", async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    await startPool(1);
+    await pool!.run({ kind: 'log', message: 'careful' });
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('careful'));
+  });
+});
