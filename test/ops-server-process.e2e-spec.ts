@@ -18,6 +18,7 @@ import { serveBytes, startImageServer, type ImageServer, type Route } from './su
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 
 const MODEL = FIXTURE_MODELS.food101Tflite;
+const HELD_NAMES = ['keep-alive', '1', '2', '3', '4', 'never'];
 const photo = readFileSync(foodPhotos()[0].path);
 
 interface HttpAnswer {
@@ -58,33 +59,35 @@ describe('the built server as a process (what the container runs)', () => {
   let outDir: string;
   let removeBuild: () => void;
   let images: ImageServer;
-  const held: ServerResponse[] = [];
-  let heldArrivals: Array<() => void> = [];
+  /** Image requests waiting for `release()`, by name: requests that are certainly in flight in the app. */
+  const held = new Map<string, ServerResponse>();
+  let onHeld: Array<() => void> = [];
   const started: ServerProcess[] = [];
 
-  /** An image URL whose answer waits until `release()`: a request that is certainly in flight. */
   const heldUrl = (name: string) => images.url(`/held/${name}.jpg`);
-  const release = () =>
-    held
-      .splice(0)
-      .forEach((response) =>
-        response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': photo.length }).end(photo),
-      );
-  const hold: Route = (_request, response) => {
-    held.push(response);
-    heldArrivals.forEach((listener) => listener());
+  const release = () => {
+    for (const response of held.values()) {
+      response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': photo.length }).end(photo);
+    }
+    held.clear();
   };
-  const weights = readFileSync(join(MODEL.dir, 'mobilenet_v1_0.5_224_fft_int8.tflite'));
-  const waitForHeld = (count: number) =>
+  const hold =
+    (name: string): Route =>
+    (_request, response) => {
+      held.set(name, response);
+      onHeld.forEach((listener) => listener());
+    };
+  const waitForHeld = (names: string[]) =>
     new Promise<void>((resolve) => {
       const check = () => {
-        if (held.length < count) return;
-        heldArrivals = heldArrivals.filter((listener) => listener !== check);
+        if (!names.every((name) => held.has(name))) return;
+        onHeld = onHeld.filter((listener) => listener !== check);
         resolve();
       };
-      heldArrivals.push(check);
+      onHeld.push(check);
       check();
     });
+  const weights = readFileSync(join(MODEL.dir, 'mobilenet_v1_0.5_224_fft_int8.tflite'));
 
   beforeAll(async () => {
     ({ outDir, remove: removeBuild } = await buildApp());
@@ -92,9 +95,7 @@ describe('the built server as a process (what the container runs)', () => {
       '/photo.jpg': serveBytes(photo),
       '/weights/good.tflite': serveBytes(weights, 'application/octet-stream'),
       '/weights/wrong.tflite': serveBytes(photo, 'application/octet-stream'),
-      ...Object.fromEntries(
-        ['keep-alive', '1', '2', '3', '4', 'never'].map((name) => [`/held/${name}.jpg`, hold]),
-      ),
+      ...Object.fromEntries(HELD_NAMES.map((name) => [`/held/${name}.jpg`, hold(name)])),
     });
   }, 240_000);
 
@@ -148,7 +149,7 @@ describe('the built server as a process (what the container runs)', () => {
     expect((await unhealthy.exited).code).toBe(1);
 
     server.child.kill('SIGTERM');
-    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await server.exited, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
   });
 
   it('writes JSON logs with the request id, and no image bytes, keys or query strings', async () => {
@@ -220,7 +221,7 @@ describe('the built server as a process (what the container runs)', () => {
         body: (await response.json()) as { predictions: unknown[] },
       })),
     );
-    await waitForHeld(5);
+    await waitForHeld(['keep-alive', '1', '2', '3', '4']);
 
     server.child.kill('SIGTERM');
     await server.waitForLine(/SIGTERM received/);
@@ -245,7 +246,7 @@ describe('the built server as a process (what the container runs)', () => {
     expect(readiness.status).toBe(503);
     expect(readiness.headers.connection).toBe('close');
     expect(JSON.parse(readiness.body)).toMatchObject({ code: 'shutting_down', status: 503 });
-    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await server.exited, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
     expect(server.stdout()).toMatch(/Stopped after \d+ ms/);
   });
 
@@ -256,10 +257,10 @@ describe('the built server as a process (what the container runs)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ url: heldUrl('never') }),
     });
-    await waitForHeld(1);
+    await waitForHeld(['never']);
     server.child.kill('SIGTERM');
     await expect(stuck).rejects.toThrow();
-    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(await server.exited, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
     expect(server.stdout()).toMatch(/Drain timeout \(300 ms\): cutting 1 unfinished request/);
     release();
   });

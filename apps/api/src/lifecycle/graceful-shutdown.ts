@@ -42,12 +42,12 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
     }
     const started = performance.now();
     state.begin(signal);
-    logger.log(
-      `${signal} received: readiness is 503; draining ${inFlight.count} in-flight request(s), up to ${drainTimeoutMs} ms`,
-      'Shutdown',
-    );
     server.close();
     server.closeIdleConnections();
+    logger.log(
+      `${signal} received: readiness is 503, new connections are refused; draining ${inFlight.count} in-flight request(s), up to ${drainTimeoutMs} ms`,
+      'Shutdown',
+    );
     // A keep-alive socket that finishes its last answer becomes idle; close those as they appear.
     const sweeper = setInterval(() => server.closeIdleConnections(), 100);
     const drained = await inFlight.idle(drainTimeoutMs);

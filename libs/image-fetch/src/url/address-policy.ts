@@ -42,8 +42,6 @@ const v4 = (cidr: string): [ipaddr.IPv4, number] => ipaddr.IPv4.parseCIDR(cidr);
 const GLOBAL_UNICAST_V6 = v6('2000::/3');
 /** Well-known NAT64 prefix (RFC 6052): the last 32 bits are an IPv4 address that a NAT64 gateway reaches. */
 const NAT64_WELL_KNOWN = v6('64:ff9b::/96');
-/** The first 96 bits zero: `::`, `::1` and deprecated IPv4-compatible addresses (`::7f00:1`). */
-const IPV4_COMPATIBLE = v6('::/96');
 /**
  * Public addresses that are nevertheless internal to a cloud platform: Azure's WireServer / host agent
  * (168.63.129.16) answers every VM and is a known SSRF target.
@@ -56,7 +54,8 @@ const PLATFORM_INTERNAL_V4 = [v4('168.63.129.16/32')];
  * registries: for IPv4 anything but `unicast` is refused (private 10/8, 172.16/12, 192.168/16, loopback 127/8,
  * link-local 169.254/16 incl. the 169.254.169.254 metadata service, carrier-grade NAT 100.64/10,
  * `this network` 0/8, multicast, 240/4, broadcast, benchmarking 198.18/15, documentation and 192.0.0/24).
- * For IPv6 only 2000::/3 can pass, and within it ipaddr.js's special ranges (6to4 2002::/16 and Teredo
+ * For IPv6 only 2000::/3 can pass (so `::`, `::1`, IPv4-compatible `::7f00:1`, ULA, link-local, site-local and
+ * multicast never do), and within it ipaddr.js's special ranges (6to4 2002::/16 and Teredo
  * 2001::/32, which tunnel to IPv4 addresses of the sender's choosing; ORCHID; benchmarking; documentation
  * 2001:db8::/32 and 3fff::/20) are refused too. NAT64 `64:ff9b::a.b.c.d` is judged by the IPv4 it reaches,
  * so IPv6-only clusters with DNS64 still fetch public images while `64:ff9b::a9fe:a9fe` stays closed.
@@ -68,7 +67,6 @@ export function isPublicAddress(address: IpAddress): boolean {
   }
   const ip = address as ipaddr.IPv6;
   if (ip.isIPv4MappedAddress()) return isPublicAddress(ip.toIPv4Address());
-  if (ip.match(IPV4_COMPATIBLE)) return false;
   if (ip.match(NAT64_WELL_KNOWN)) return isPublicAddress(embeddedIPv4(ip));
   return ip.match(GLOBAL_UNICAST_V6) && ip.range() === 'unicast';
 }

@@ -207,6 +207,7 @@ describe('UrlFetcher against real servers on 127.0.0.1', () => {
       '/jpeg-labelled-html': serve(() => jpeg, { 'content-type': 'text/html; charset=utf-8' }),
       '/svg': serve(() => svg, { 'content-type': 'image/svg+xml' }),
       '/svg-as-octets': serve(() => svg, { 'content-type': 'application/octet-stream' }),
+      '/tiny': serve(() => Buffer.from('\xff\xd8\xff', 'latin1')),
       '/server-error': (_request, response) => response.writeHead(500).end('boom at 10.0.0.3'),
       '/slow-loris': (_request, response) => {
         response.writeHead(200, { 'content-type': 'image/jpeg' });
@@ -335,6 +336,13 @@ describe('UrlFetcher against real servers on 127.0.0.1', () => {
     expect(opener.hostHeaders).toEqual([`flip.attacker.example:${server.port}`]);
   });
 
+  it('reads an IPv4-mapped IPv6 URL as the IPv4 address it carries, for the allowlist and the socket', async () => {
+    const { fetcher: subject, opener } = fetcher();
+    const image = await subject.fetch(`http://[::ffff:127.0.0.1]:${server.port}/pizza.jpg`);
+    expect(image.bytes.equals(jpeg)).toBe(true);
+    expect(opener.targets).toEqual(['127.0.0.1']);
+  });
+
   it('tries the next checked address when one does not answer', async () => {
     const { fetcher: subject, opener } = fetcher({ allowHosts: ['127.0.0.0/8'] });
     const image = await subject.fetch(`http://two.example:${server.port}/pizza.jpg`);
@@ -366,6 +374,8 @@ describe('UrlFetcher against real servers on 127.0.0.1', () => {
     expect((await refusal(subject.fetch(server.url('/html-labelled-jpeg')))).code).toBe('upstream_not_image');
     expect((await refusal(subject.fetch(server.url('/svg')))).code).toBe('upstream_not_image');
     expect((await refusal(subject.fetch(server.url('/svg-as-octets')))).code).toBe('upstream_not_image');
+    // Shorter than any image: only the end-of-body sniff sees it.
+    expect((await refusal(subject.fetch(server.url('/tiny')))).code).toBe('upstream_not_image');
   });
 
   it('stops an endless non-image body after its first bytes', async () => {
