@@ -31,6 +31,10 @@ export const FIXTURE_MODELS = {
     manifest: join(FIXTURE_MANIFESTS, 'stm32-food101-mobilenet-v2-h5', 'manifest.json'),
     dir: join(SHARED_DIR, 'models', 'stm32-food101-mobilenet_v2_0.35_224_fft_h5'),
   },
+  food101ThreeClassTflite: {
+    manifest: join(FIXTURE_MANIFESTS, 'tinyml-food101-3class', 'manifest.json'),
+    dir: join(SHARED_DIR, 'models', 'tinyml-food101-3class'),
+  },
 } satisfies Record<string, FixtureModel>;
 
 export interface FoodPhoto {

@@ -3,6 +3,7 @@ import { ModelLoadError } from '../manifest/model-load-error';
 import type { ResolvedModel } from '../manifest/resolved-model';
 import { loadLiteRtForNode } from './litert-node-loader';
 import type { ModelInput, ModelRuntime } from './model-runtime';
+import { fixDynamicBatchDimension } from './tflite-batch-dimension';
 
 type LiteRtModule = Awaited<ReturnType<typeof loadLiteRtForNode>>;
 type CompiledModel = Awaited<ReturnType<LiteRtModule['loadAndCompile']>>;
@@ -22,7 +23,17 @@ export class LiteRtRuntime implements ModelRuntime {
 
   static async load(resolved: ResolvedModel): Promise<LiteRtRuntime> {
     const liteRt = await loadLiteRtForNode();
-    const bytes = new Uint8Array(await readFile(resolved.entryPath));
+    let bytes: Uint8Array;
+    try {
+      bytes = fixDynamicBatchDimension(await readFile(resolved.entryPath)).bytes;
+    } catch (error) {
+      throw new ModelLoadError(
+        `${resolved.entryPath} is not a readable .tflite flatbuffer (${(error as Error).message}).`,
+        {
+          cause: error,
+        },
+      );
+    }
     let model: CompiledModel;
     try {
       model = await liteRt.loadAndCompile(bytes, { accelerator: 'wasm' });
