@@ -79,7 +79,11 @@ describe.skipIf(!hasOpenssl)('UrlFetcher over HTTPS', () => {
     const loopback = loopbackOnlyOpener();
     // Trust the test certificate, as an operator would trust their internal CA; everything else as in production.
     const open: RequestOpener = (url, options) => loopback.open(url, { ...options, ca: trusted });
-    const dns = fakeDns({ 'images.test.example': ['127.0.0.1'], 'other.test.example': ['127.0.0.1'] });
+    const dns = fakeDns({
+      'images.test.example': ['127.0.0.1'],
+      'images.test.example.': ['127.0.0.1'],
+      'other.test.example': ['127.0.0.1'],
+    });
     const options = { ...DEFAULT_IMAGE_FETCH_OPTIONS, allowHosts: ['127.0.0.1'], totalTimeoutMs: 5_000 };
     return { fetcher: new UrlFetcher(options, dns.resolve, open), loopback };
   }
@@ -89,6 +93,13 @@ describe.skipIf(!hasOpenssl)('UrlFetcher over HTTPS', () => {
     const image = await subject.fetch(`https://images.test.example:${port}/dish.jpg`);
     expect(image.bytes.equals(jpeg)).toBe(true);
     expect(loopback.targets).toEqual(['127.0.0.1']);
+    expect(serverNames.at(-1)).toBe('images.test.example');
+  });
+
+  it('verifies a fully qualified host name (trailing dot) against its certificate', async () => {
+    const { fetcher: subject } = fetcher();
+    const image = await subject.fetch(`https://images.test.example.:${port}/dish.jpg`);
+    expect(image.bytes.equals(jpeg)).toBe(true);
     expect(serverNames.at(-1)).toBe('images.test.example');
   });
 

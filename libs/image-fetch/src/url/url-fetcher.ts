@@ -182,7 +182,8 @@ export class UrlFetcher {
       path: `${url.pathname}${url.search}`,
       method: 'GET',
       agent: false,
-      // TLS still verifies the certificate against the name the client asked for.
+      // TLS verifies the certificate against the URL's host name, not the pinned IP (Node would also take it
+      // from the Host header; set explicitly so SNI never depends on that).
       servername: isIP(hostname.replace(/^\[|\]$/g, '')) ? undefined : hostname,
       headers: {
         host: url.host,
