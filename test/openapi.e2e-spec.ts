@@ -56,11 +56,12 @@ describe('the committed OpenAPI document', () => {
     );
     const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort();
     expect(documented).toEqual(servedRoutes(running).sort());
-    for (const { operation } of operations) {
+    for (const { path, operation } of operations) {
       expect(operation.operationId).toMatch(/^[a-z][A-Za-z0-9]+$/);
+      // The Open Inference Protocol (/v2) has its own error object, `{"error": "..."}` as application/json.
+      const errorType = /^\/v2(\/|$)/.test(path) ? 'application/json' : 'application/problem+json';
       for (const [status, response] of Object.entries(operation.responses)) {
-        if (Number(status) >= 400)
-          expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json']);
+        if (Number(status) >= 400) expect(Object.keys(response.content ?? {})).toEqual([errorType]);
       }
     }
   });

@@ -13,6 +13,7 @@ import { MetricsModule } from './observability/metrics.module';
 import { PredictionsModule } from './predictions/predictions.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { SecurityModule } from './security/security.module';
+import { V2Module } from './v2/v2.module';
 
 type Config = ConfigService<EnvironmentVariables, true>;
 
@@ -80,6 +81,7 @@ export class AppModule {
         PredictionsModule,
         ModelsModule,
         HealthModule,
+        V2Module,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

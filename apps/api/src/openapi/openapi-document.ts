@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { MULTIPART_SCHEMA_EXTENSION } from '../predictions/api-multipart-body.decorator';
 import { applySecurityDocs } from '../security/security-openapi';
+import { applyV2Schemas } from '../v2/dto/v2-tensor-data.schema';
 
 export const API_VERSION = '1.0.0';
 
@@ -11,8 +12,9 @@ const DESCRIPTION = `Classifies food photos into the 101 Food-101 classes.
 - \`POST /net/image/prediction/?image_link=\`: the original FastAPI service's route, unchanged for existing clients.
 - \`GET /v1/models\`: what is served, on which engine.
 - \`GET /health/live\`, \`GET /health/ready\`: probes.
+- \`/v2/...\`: the Open Inference Protocol (KServe V2) for KServe, Triton clients and Seldon tooling; its errors are \`{"error": "..."}\`.
 
-Every error is an RFC 9457 problem (\`application/problem+json\`) with a stable \`code\`.`;
+Every other error is an RFC 9457 problem (\`application/problem+json\`) with a stable \`code\`.`;
 
 /** The OpenAPI document, generated from the controllers and DTOs; `npm run openapi` commits it. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -26,11 +28,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('health', 'Probes for Kubernetes and Heroku')
     .addTag('observability', 'Prometheus metrics')
     .addTag('seed-compatible', 'The original FastAPI routes')
+    .addTag('open-inference-protocol', 'KServe V2 / Open Inference Protocol REST API')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
-  return applySecurityDocs(applyMultipartSchemas(document));
+  return applySecurityDocs(applyV2Schemas(applyMultipartSchemas(document)));
 }
 
 /** Points each multipart/form-data body at the schema `ApiJsonOrMultipartBody` named. */

@@ -34,7 +34,7 @@ export class BatchPredictionItemDto {
   @ApiPropertyOptional({
     description:
       'The photo file (JPEG, PNG, WebP, GIF or BMP) in standard base64; a `data:image/...;base64,` prefix is accepted.',
-    example: '/9j/4AAQSkZJRgABAQAAAQABAAD...',
+    example: '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBD',
     format: 'byte',
   })
   @IsOptional()

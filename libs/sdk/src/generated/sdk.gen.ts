@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses } from './types.gen.js';
+import type { GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -156,5 +156,100 @@ export class FoodVisionApi extends HeyApiClient {
      */
     public getReadiness<ThrowOnError extends boolean = false>(options?: Options<GetReadinessData, ThrowOnError>): RequestResult<GetReadinessResponses, GetReadinessErrors, ThrowOnError> {
         return (options?.client ?? this.client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError>({ url: '/health/ready', ...options });
+    }
+    
+    /**
+     * Server metadata: name, version and protocol extensions
+     */
+    public serverMetadata<ThrowOnError extends boolean = false>(options?: Options<ServerMetadataData, ThrowOnError>): RequestResult<ServerMetadataResponses, ServerMetadataErrors, ThrowOnError> {
+        return (options?.client ?? this.client).get<ServerMetadataResponses, ServerMetadataErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v2',
+            ...options
+        });
+    }
+    
+    /**
+     * Server live: the process answers (never depends on the model)
+     */
+    public serverLive<ThrowOnError extends boolean = false>(options?: Options<ServerLiveData, ThrowOnError>): RequestResult<ServerLiveResponses, unknown, ThrowOnError> {
+        return (options?.client ?? this.client).get<ServerLiveResponses, unknown, ThrowOnError>({ url: '/v2/health/live', ...options });
+    }
+    
+    /**
+     * Server ready: every model is loaded and warm; 400 with the reason otherwise (the protocol: 4xx is "no")
+     */
+    public serverReady<ThrowOnError extends boolean = false>(options?: Options<ServerReadyData, ThrowOnError>): RequestResult<ServerReadyResponses, ServerReadyErrors, ThrowOnError> {
+        return (options?.client ?? this.client).get<ServerReadyResponses, ServerReadyErrors, ThrowOnError>({ url: '/v2/health/ready', ...options });
+    }
+    
+    /**
+     * Model metadata: versions, platform, input and output tensors
+     */
+    public modelMetadata<ThrowOnError extends boolean = false>(options: Options<ModelMetadataData, ThrowOnError>): RequestResult<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v2/models/{name}',
+            ...options
+        });
+    }
+    
+    /**
+     * Model metadata of one version
+     */
+    public modelVersionMetadata<ThrowOnError extends boolean = false>(options: Options<ModelVersionMetadataData, ThrowOnError>): RequestResult<ModelVersionMetadataResponses, ModelVersionMetadataErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<ModelVersionMetadataResponses, ModelVersionMetadataErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v2/models/{name}/versions/{version}',
+            ...options
+        });
+    }
+    
+    /**
+     * Model ready: loaded and warm; 400 with the reason otherwise
+     */
+    public modelReady<ThrowOnError extends boolean = false>(options: Options<ModelReadyData, ThrowOnError>): RequestResult<ModelReadyResponses, ModelReadyErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<ModelReadyResponses, ModelReadyErrors, ThrowOnError>({ url: '/v2/models/{name}/ready', ...options });
+    }
+    
+    /**
+     * Model ready, for one version
+     */
+    public modelVersionReady<ThrowOnError extends boolean = false>(options: Options<ModelVersionReadyData, ThrowOnError>): RequestResult<ModelVersionReadyResponses, ModelVersionReadyErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<ModelVersionReadyResponses, ModelVersionReadyErrors, ThrowOnError>({ url: '/v2/models/{name}/versions/{version}/ready', ...options });
+    }
+    
+    /**
+     * Inference: classify images (BYTES) or model-input tensors (FP32)
+     *
+     * Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Errors are `{"error": "..."}`.
+     */
+    public modelInfer<ThrowOnError extends boolean = false>(options: Options<ModelInferData, ThrowOnError>): RequestResult<ModelInferResponses, ModelInferErrors, ThrowOnError> {
+        return (options.client ?? this.client).post<ModelInferResponses, ModelInferErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v2/models/{name}/infer',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Inference with one version
+     *
+     * Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Errors are `{"error": "..."}`.
+     */
+    public modelVersionInfer<ThrowOnError extends boolean = false>(options: Options<ModelVersionInferData, ThrowOnError>): RequestResult<ModelVersionInferResponses, ModelVersionInferErrors, ThrowOnError> {
+        return (options.client ?? this.client).post<ModelVersionInferResponses, ModelVersionInferErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v2/models/{name}/versions/{version}/infer',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
     }
 }

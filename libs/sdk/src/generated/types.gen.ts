@@ -385,6 +385,184 @@ export type HealthStatus = {
     };
 };
 
+/**
+ * Every Open Inference Protocol error: `{"error": "..."}` as `application/json`, per the protocol.
+ */
+export type V2Error = {
+    /**
+     * What went wrong, and what to do about it.
+     */
+    error: string;
+};
+
+/**
+ * The server and the protocol extensions it supports.
+ */
+export type V2ServerMetadata = {
+    name: string;
+    version: string;
+    /**
+     * `classification`: Triton's classification extension (top-k labels as BYTES).
+     */
+    extensions: Array<string>;
+};
+
+/**
+ * The server answers (KServe ServerLiveResponse).
+ */
+export type V2ServerLive = {
+    live: true;
+};
+
+/**
+ * Every model is ready (KServe ServerReadyResponse).
+ */
+export type V2ServerReady = {
+    ready: true;
+};
+
+/**
+ * One input or output tensor; -1 is a variable dimension.
+ */
+export type V2TensorMetadata = {
+    name: string;
+    datatype: 'BYTES' | 'UINT8' | 'FP32';
+    shape: Array<number>;
+};
+
+/**
+ * A model as the Open Inference Protocol describes it.
+ */
+export type V2ModelMetadata = {
+    name: string;
+    versions: Array<string>;
+    /**
+     * The model format as `<project>_<format>` (informational).
+     */
+    platform: 'tensorflow_tflite' | 'tensorflowjs_layers' | 'tensorflowjs_graph' | 'keras_h5' | 'onnx_onnxv1';
+    /**
+     * Send exactly one: `image` (BYTES, each element a base64-encoded JPEG/PNG/WebP/GIF/BMP file) or `input` (the model input tensor, NHWC).
+     */
+    inputs: Array<V2TensorMetadata>;
+    /**
+     * `probabilities`: one row per image, one column per label.
+     */
+    outputs: Array<V2TensorMetadata>;
+};
+
+/**
+ * The model is loaded and warm (KServe ModelReadyResponse).
+ */
+export type V2ModelReady = {
+    name: string;
+    ready: true;
+};
+
+/**
+ * One input tensor; for a batch, shape and data cover the whole batch.
+ */
+export type V2RequestInput = {
+    /**
+     * `image` (BYTES) or `input` (the model input tensor).
+     */
+    name: string;
+    /**
+     * Non-negative dimensions; their product is the element count.
+     */
+    shape: Array<number>;
+    /**
+     * `BYTES` for `image`; `FP32` or `UINT8` for `input`.
+     */
+    datatype: string;
+    /**
+     * Ignored.
+     */
+    parameters?: {
+        [key: string]: string | number | boolean;
+    };
+    /**
+     * BYTES: base64 strings of encoded image files. FP32/UINT8: the values, row-major, flat or nested.
+     */
+    data: Array<V2TensorData | number | string | boolean>;
+};
+
+/**
+ * Per-output options.
+ */
+export type V2RequestOutputParameters = {
+    /**
+     * Classification extension: return the top N classes as BYTES `"<probability>:<index>:<label>"`, shape [batch, N], instead of the probabilities.
+     */
+    classification?: number;
+    /**
+     * Binary tensor data extension; not supported: outputs are always JSON, which Triton clients read too.
+     */
+    binary_data?: boolean;
+};
+
+/**
+ * An output to return, and how.
+ */
+export type V2RequestOutput = {
+    name: string;
+    parameters?: V2RequestOutputParameters;
+};
+
+/**
+ * An Open Inference Protocol inference request.
+ */
+export type V2InferenceRequest = {
+    /**
+     * Returned unchanged in the response.
+     */
+    id?: string;
+    /**
+     * Ignored.
+     */
+    parameters?: {
+        [key: string]: string | number | boolean;
+    };
+    /**
+     * Exactly one input: `image` or `input`.
+     */
+    inputs: Array<V2RequestInput>;
+    /**
+     * Which outputs to return; all (`probabilities`) when absent.
+     */
+    outputs?: Array<V2RequestOutput>;
+};
+
+/**
+ * One output tensor; for a batch, shape and data cover the whole batch.
+ */
+export type V2ResponseOutput = {
+    name: string;
+    shape: Array<number>;
+    datatype: 'FP32' | 'BYTES';
+    /**
+     * Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`.
+     */
+    data: Array<V2TensorData | number | string | boolean>;
+};
+
+/**
+ * An Open Inference Protocol inference response.
+ */
+export type V2InferenceResponse = {
+    model_name: string;
+    model_version: string;
+    /**
+     * The request `id`, when it had one.
+     */
+    id?: string;
+    outputs: Array<V2ResponseOutput>;
+};
+
+/**
+ * Tensor contents, row-major, flat or nested by dimension (Open Inference Protocol `tensor_data`).
+ */
+export type V2TensorData = Array<V2TensorData | number | string | boolean>;
+
 export type GetMetricsData = {
     body?: never;
     path?: never;
@@ -675,3 +853,326 @@ export type GetReadinessResponses = {
 };
 
 export type GetReadinessResponse = GetReadinessResponses[keyof GetReadinessResponses];
+
+export type ServerMetadataData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v2';
+};
+
+export type ServerMetadataErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. The protocol's error object.
+     */
+    401: V2Error;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
+     */
+    429: V2Error;
+};
+
+export type ServerMetadataError = ServerMetadataErrors[keyof ServerMetadataErrors];
+
+export type ServerMetadataResponses = {
+    200: V2ServerMetadata;
+};
+
+export type ServerMetadataResponse = ServerMetadataResponses[keyof ServerMetadataResponses];
+
+export type ServerLiveData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v2/health/live';
+};
+
+export type ServerLiveResponses = {
+    200: V2ServerLive;
+};
+
+export type ServerLiveResponse = ServerLiveResponses[keyof ServerLiveResponses];
+
+export type ServerReadyData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v2/health/ready';
+};
+
+export type ServerReadyErrors = {
+    /**
+     * The request is not valid, or (health) the answer is "no". The protocol's error object.
+     */
+    400: V2Error;
+};
+
+export type ServerReadyError = ServerReadyErrors[keyof ServerReadyErrors];
+
+export type ServerReadyResponses = {
+    200: V2ServerReady;
+};
+
+export type ServerReadyResponse = ServerReadyResponses[keyof ServerReadyResponses];
+
+export type ModelMetadataData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}';
+};
+
+export type ModelMetadataErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. The protocol's error object.
+     */
+    401: V2Error;
+    /**
+     * No such model or version. The protocol's error object.
+     */
+    404: V2Error;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
+     */
+    429: V2Error;
+};
+
+export type ModelMetadataError = ModelMetadataErrors[keyof ModelMetadataErrors];
+
+export type ModelMetadataResponses = {
+    200: V2ModelMetadata;
+};
+
+export type ModelMetadataResponse = ModelMetadataResponses[keyof ModelMetadataResponses];
+
+export type ModelVersionMetadataData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+        /**
+         * The model version.
+         */
+        version: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/versions/{version}';
+};
+
+export type ModelVersionMetadataErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. The protocol's error object.
+     */
+    401: V2Error;
+    /**
+     * No such model or version. The protocol's error object.
+     */
+    404: V2Error;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
+     */
+    429: V2Error;
+};
+
+export type ModelVersionMetadataError = ModelVersionMetadataErrors[keyof ModelVersionMetadataErrors];
+
+export type ModelVersionMetadataResponses = {
+    200: V2ModelMetadata;
+};
+
+export type ModelVersionMetadataResponse = ModelVersionMetadataResponses[keyof ModelVersionMetadataResponses];
+
+export type ModelReadyData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/ready';
+};
+
+export type ModelReadyErrors = {
+    /**
+     * The request is not valid, or (health) the answer is "no". The protocol's error object.
+     */
+    400: V2Error;
+    /**
+     * No such model or version. The protocol's error object.
+     */
+    404: V2Error;
+};
+
+export type ModelReadyError = ModelReadyErrors[keyof ModelReadyErrors];
+
+export type ModelReadyResponses = {
+    200: V2ModelReady;
+};
+
+export type ModelReadyResponse = ModelReadyResponses[keyof ModelReadyResponses];
+
+export type ModelVersionReadyData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+        /**
+         * The model version.
+         */
+        version: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/versions/{version}/ready';
+};
+
+export type ModelVersionReadyErrors = {
+    /**
+     * The request is not valid, or (health) the answer is "no". The protocol's error object.
+     */
+    400: V2Error;
+    /**
+     * No such model or version. The protocol's error object.
+     */
+    404: V2Error;
+};
+
+export type ModelVersionReadyError = ModelVersionReadyErrors[keyof ModelVersionReadyErrors];
+
+export type ModelVersionReadyResponses = {
+    200: V2ModelReady;
+};
+
+export type ModelVersionReadyResponse = ModelVersionReadyResponses[keyof ModelVersionReadyResponses];
+
+export type ModelInferData = {
+    body: V2InferenceRequest;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/infer';
+};
+
+export type ModelInferErrors = {
+    /**
+     * The request is not valid, or (health) the answer is "no". The protocol's error object.
+     */
+    400: V2Error;
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. The protocol's error object.
+     */
+    401: V2Error;
+    /**
+     * No such model or version. The protocol's error object.
+     */
+    404: V2Error;
+    /**
+     * The request body is too large. The protocol's error object.
+     */
+    413: V2Error;
+    /**
+     * The request body is not UTF-8 JSON. The protocol's error object.
+     */
+    415: V2Error;
+    /**
+     * An image could not be decoded. The protocol's error object.
+     */
+    422: V2Error;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
+     */
+    429: V2Error;
+    /**
+     * The server failed; it has been logged. The protocol's error object.
+     */
+    500: V2Error;
+    /**
+     * The model is not ready, or the server is overloaded; see Retry-After. The protocol's error object.
+     */
+    503: V2Error;
+};
+
+export type ModelInferError = ModelInferErrors[keyof ModelInferErrors];
+
+export type ModelInferResponses = {
+    200: V2InferenceResponse;
+};
+
+export type ModelInferResponse = ModelInferResponses[keyof ModelInferResponses];
+
+export type ModelVersionInferData = {
+    body: V2InferenceRequest;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+        /**
+         * The model version.
+         */
+        version: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/versions/{version}/infer';
+};
+
+export type ModelVersionInferErrors = {
+    /**
+     * The request is not valid, or (health) the answer is "no". The protocol's error object.
+     */
+    400: V2Error;
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. The protocol's error object.
+     */
+    401: V2Error;
+    /**
+     * No such model or version. The protocol's error object.
+     */
+    404: V2Error;
+    /**
+     * The request body is too large. The protocol's error object.
+     */
+    413: V2Error;
+    /**
+     * The request body is not UTF-8 JSON. The protocol's error object.
+     */
+    415: V2Error;
+    /**
+     * An image could not be decoded. The protocol's error object.
+     */
+    422: V2Error;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
+     */
+    429: V2Error;
+    /**
+     * The server failed; it has been logged. The protocol's error object.
+     */
+    500: V2Error;
+    /**
+     * The model is not ready, or the server is overloaded; see Retry-After. The protocol's error object.
+     */
+    503: V2Error;
+};
+
+export type ModelVersionInferError = ModelVersionInferErrors[keyof ModelVersionInferErrors];
+
+export type ModelVersionInferResponses = {
+    200: V2InferenceResponse;
+};
+
+export type ModelVersionInferResponse = ModelVersionInferResponses[keyof ModelVersionInferResponses];

@@ -1,0 +1,156 @@
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { parametersProperty, tensorDataProperty } from './v2-tensor-data.schema';
+
+@ApiSchema({
+  name: 'V2RequestInput',
+  description: 'One input tensor; for a batch, shape and data cover the whole batch.',
+})
+export class V2RequestInputDto {
+  @ApiProperty({ example: 'image', description: '`image` (BYTES) or `input` (the model input tensor).' })
+  @MinLength(1)
+  @IsString()
+  name!: string;
+
+  @ApiProperty({
+    type: [Number],
+    example: [1],
+    description: 'Non-negative dimensions; their product is the element count.',
+  })
+  @Min(0, { each: true })
+  @IsInt({ each: true })
+  @IsArray()
+  shape!: number[];
+
+  @ApiProperty({ example: 'BYTES', description: '`BYTES` for `image`; `FP32` or `UINT8` for `input`.' })
+  @IsString()
+  datatype!: string;
+
+  @ApiPropertyOptional(parametersProperty('Ignored.'))
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, string | number | boolean>;
+
+  @ApiProperty(
+    tensorDataProperty(
+      'BYTES: base64 strings of encoded image files. FP32/UINT8: the values, row-major, flat or nested.',
+    ),
+  )
+  @IsArray()
+  data!: unknown[];
+}
+
+@ApiSchema({ name: 'V2RequestOutputParameters', description: 'Per-output options.' })
+export class V2RequestOutputParametersDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 3,
+    description:
+      'Classification extension: return the top N classes as BYTES `"<probability>:<index>:<label>"`, shape [batch, N], instead of the probabilities.',
+  })
+  @IsOptional()
+  @Min(1)
+  @IsInt()
+  classification?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Binary tensor data extension; not supported: outputs are always JSON, which Triton clients read too.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  binary_data?: boolean;
+}
+
+@ApiSchema({ name: 'V2RequestOutput', description: 'An output to return, and how.' })
+export class V2RequestOutputDto {
+  @ApiProperty({ example: 'probabilities' })
+  @MinLength(1)
+  @IsString()
+  name!: string;
+
+  @ApiPropertyOptional({ type: V2RequestOutputParametersDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => V2RequestOutputParametersDto)
+  parameters?: V2RequestOutputParametersDto;
+}
+
+@ApiSchema({ name: 'V2InferenceRequest', description: 'An Open Inference Protocol inference request.' })
+export class V2InferenceRequestDto {
+  @ApiPropertyOptional({ example: '42', description: 'Returned unchanged in the response.' })
+  @IsOptional()
+  @IsString()
+  id?: string;
+
+  @ApiPropertyOptional(parametersProperty('Ignored.'))
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, string | number | boolean>;
+
+  @ApiProperty({ type: [V2RequestInputDto], description: 'Exactly one input: `image` or `input`.' })
+  @ValidateNested({ each: true })
+  @Type(() => V2RequestInputDto)
+  @ArrayMinSize(1)
+  @IsArray()
+  inputs!: V2RequestInputDto[];
+
+  @ApiPropertyOptional({
+    type: [V2RequestOutputDto],
+    description: 'Which outputs to return; all (`probabilities`) when absent.',
+  })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => V2RequestOutputDto)
+  @IsArray()
+  outputs?: V2RequestOutputDto[];
+}
+
+@ApiSchema({
+  name: 'V2ResponseOutput',
+  description: 'One output tensor; for a batch, shape and data cover the whole batch.',
+})
+export class V2ResponseOutputDto {
+  @ApiProperty({ example: 'probabilities' })
+  name!: string;
+
+  @ApiProperty({ type: [Number], example: [1, 101] })
+  shape!: number[];
+
+  @ApiProperty({ example: 'FP32', enum: ['FP32', 'BYTES'] })
+  datatype!: string;
+
+  @ApiProperty(
+    tensorDataProperty(
+      'Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`.',
+    ),
+  )
+  data!: Array<number | string>;
+}
+
+@ApiSchema({ name: 'V2InferenceResponse', description: 'An Open Inference Protocol inference response.' })
+export class V2InferenceResponseDto {
+  @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
+  model_name!: string;
+
+  @ApiProperty({ example: '1' })
+  model_version!: string;
+
+  @ApiPropertyOptional({ example: '42', description: 'The request `id`, when it had one.' })
+  id?: string;
+
+  @ApiProperty({ type: [V2ResponseOutputDto] })
+  outputs!: V2ResponseOutputDto[];
+}

@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ClassifierService, ModelLoader, type Classification } from '@app/inference';
+import { problem, ProblemError } from '@app/problem';
+import { mapLimited } from '../concurrency/map-limited';
+import type { EnvironmentVariables } from '../config/environment';
+import { BATCH_CONCURRENCY } from '../predictions/batch-prediction.service';
+import { PredictionService } from '../predictions/prediction.service';
+import type {
+  V2InferenceRequestDto,
+  V2InferenceResponseDto,
+  V2RequestInputDto,
+  V2RequestOutputDto,
+  V2ResponseOutputDto,
+} from './dto/v2-inference.dto';
+import { IMAGE_INPUT, PROBABILITIES_OUTPUT, servedModel, TENSOR_INPUT } from './served-model';
+import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
+
+const invalid = (detail: string) => problem('validation_failed', detail);
+
+interface RequestedOutput {
+  name: string;
+  /** Classification extension: the top N classes as strings instead of the probabilities. */
+  classification?: number;
+}
+
+/** Runs an Open Inference Protocol request: one input (`image` BYTES or `input` FP32/UINT8), a row per image. */
+@Injectable()
+export class V2InferenceService {
+  constructor(
+    private readonly models: ModelLoader,
+    private readonly predictions: PredictionService,
+    private readonly classifier: ClassifierService,
+    private readonly config: ConfigService<EnvironmentVariables, true>,
+  ) {}
+
+  async infer(
+    name: string,
+    version: string | undefined,
+    request: V2InferenceRequestDto,
+    signal: AbortSignal,
+  ): Promise<V2InferenceResponseDto> {
+    const { manifest } = servedModel(this.models.modelState, name, version);
+    const { labels } = this.models.ready().resolved;
+    const outputs = requestedOutputs(request.outputs, labels.length);
+    if (request.inputs.length !== 1) {
+      throw invalid(
+        `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
+      );
+    }
+    const rows = await this.probabilities(request.inputs[0], labels.length, signal);
+    return {
+      model_name: manifest.name,
+      model_version: manifest.version,
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      outputs: outputs.map((output) => toOutput(output, rows, labels)),
+    };
+  }
+
+  /** One probability row per image, in label order. */
+  private async probabilities(
+    input: V2RequestInputDto,
+    labelCount: number,
+    signal: AbortSignal,
+  ): Promise<Float32Array[]> {
+    const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
+    const count = input.shape[0] ?? 0;
+    if (count < 1 || count > maxItems) {
+      throw invalid(
+        `Input "${input.name}" must hold 1 to ${maxItems} images (its first dimension); it holds ${count}.`,
+      );
+    }
+    const values = flattenTensorData(input.data, input.shape, input.name);
+    let tasks: ImageTask[];
+    if (input.name === IMAGE_INPUT) {
+      if (input.datatype !== 'BYTES')
+        throw invalid(`Input "${IMAGE_INPUT}" is BYTES, not ${input.datatype}.`);
+      if (input.shape.length > 2 || (input.shape.length === 2 && input.shape[1] !== 1)) {
+        throw invalid(
+          `Input "${IMAGE_INPUT}" must have shape [N] or [N, 1]; it has [${input.shape.join(', ')}].`,
+        );
+      }
+      tasks = bytesElements(values, input.name).map(
+        (base64) => async (taskSignal) =>
+          (await this.predictions.predict({ kind: 'base64', base64 }, labelCount, taskSignal)).classification,
+      );
+    } else if (input.name === TENSOR_INPUT) {
+      if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
+        throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${input.datatype}.`);
+      }
+      tasks = modelInputs(values, input.shape, input.datatype, this.classifier.inputSpec(), input.name).map(
+        (tensor) => (taskSignal) => this.classifier.classifyTensor(tensor, labelCount, taskSignal),
+      );
+    } else {
+      throw invalid(
+        `This model has no input "${input.name}": send "${IMAGE_INPUT}" (BYTES, base64 image files) or "${TENSOR_INPUT}" (FP32, NHWC).`,
+      );
+    }
+    return toRows(await runAll(tasks, signal, input.name), labelCount);
+  }
+}
+
+/** What to return: every output by default, each at most once, with valid classification counts. */
+function requestedOutputs(outputs: V2RequestOutputDto[] | undefined, labelCount: number): RequestedOutput[] {
+  if (outputs === undefined || outputs.length === 0) return [{ name: PROBABILITIES_OUTPUT }];
+  const seen = new Set<string>();
+  return outputs.map(({ name, parameters }) => {
+    if (name !== PROBABILITIES_OUTPUT) {
+      throw invalid(`This model has no output "${name}"; its output is "${PROBABILITIES_OUTPUT}".`);
+    }
+    if (seen.has(name)) throw invalid(`Output "${name}" is requested twice.`);
+    seen.add(name);
+    const classification = parameters?.classification;
+    if (classification !== undefined && classification > labelCount) {
+      throw invalid(`The classification count must be between 1 and ${labelCount}, the number of labels.`);
+    }
+    return { name, ...(classification !== undefined ? { classification } : {}) };
+  });
+}
+
+type ImageTask = (signal: AbortSignal) => Promise<Classification>;
+
+/**
+ * Runs the per-image tasks a few at a time. An inference request fails as a whole: the first failure stops the
+ * others and is reported with the element it came from.
+ */
+async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): Promise<Classification[]> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let firstFailure: { index: number; error: unknown } | undefined;
+  try {
+    const settled = await mapLimited(tasks, BATCH_CONCURRENCY, async (task, index) => {
+      try {
+        if (stop.signal.aborted)
+          throw new Error('Not run: the request was cancelled or another element failed.');
+        return await task(stop.signal);
+      } catch (error) {
+        firstFailure ??= { index, error };
+        stop.abort();
+        throw error;
+      }
+    });
+    if (firstFailure) {
+      const { index, error } = firstFailure;
+      if (!(error instanceof ProblemError)) throw error;
+      throw new ProblemError(
+        error.status,
+        error.code,
+        error.title,
+        `Input "${tensor}" element ${index}: ${error.detail}`,
+        error.extensions,
+      );
+    }
+    return settled.map((result) => (result as PromiseFulfilledResult<Classification>).value);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Classifications (top-k over all labels) back into probability rows indexed by label. */
+function toRows(classifications: Classification[], labelCount: number): Float32Array[] {
+  return classifications.map(({ predictions }) => {
+    const row = new Float32Array(labelCount);
+    for (const prediction of predictions) row[prediction.index] = prediction.confidence;
+    return row;
+  });
+}
+
+function toOutput(
+  output: RequestedOutput,
+  rows: Float32Array[],
+  labels: readonly string[],
+): V2ResponseOutputDto {
+  if (output.classification === undefined) {
+    return {
+      name: output.name,
+      shape: [rows.length, labels.length],
+      datatype: 'FP32',
+      data: rows.flatMap((row) => Array.from(row)),
+    };
+  }
+  const count = output.classification;
+  // Triton's classification extension: "<value>:<index>:<label>", highest first, ties by lower index.
+  const data = rows.flatMap((row) =>
+    Array.from(row.keys())
+      .sort((a, b) => row[b] - row[a] || a - b)
+      .slice(0, count)
+      .map((index) => `${row[index]}:${index}:${labels[index]}`),
+  );
+  return { name: output.name, shape: [rows.length, count], datatype: 'BYTES', data };
+}

@@ -1,0 +1,148 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, UseFilters } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ModelLoader } from '@app/inference';
+import { ShutdownState } from '../lifecycle/shutdown-state';
+import { API_VERSION } from '../openapi/openapi-document';
+import { abortSignalFor } from '../predictions/request-abort';
+import { PublicEndpoint } from '../security/public-endpoint.decorator';
+import { ApiV2Errors } from './api-v2-errors.decorator';
+import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-health.dto';
+import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
+import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
+import { notReadyReason, servedModel, toV2ModelMetadata } from './served-model';
+import { V2ErrorFilter } from './v2-error.filter';
+import { notReady } from './v2-errors';
+import { V2InferenceService } from './v2-inference.service';
+import { v2ValidationPipe } from './v2-validation';
+
+const MODEL_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', description: 'The model name.' };
+const VERSION_PARAM = { name: 'version', example: '1', description: 'The model version.' };
+const INFER_DESCRIPTION =
+  'Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Errors are `{"error": "..."}`.';
+
+/**
+ * The Open Inference Protocol (KServe V2) REST API beside the native one, so KServe, Triton clients and Seldon
+ * tooling can use the service. Errors are the protocol's `{"error": "..."}`, not problem+json.
+ */
+@ApiTags('open-inference-protocol')
+@UseFilters(V2ErrorFilter)
+@Controller('v2')
+export class V2Controller {
+  constructor(
+    private readonly models: ModelLoader,
+    private readonly inference: V2InferenceService,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Server metadata: name, version and protocol extensions' })
+  @ApiOkResponse({ type: V2ServerMetadataDto })
+  @ApiV2Errors(401, 429)
+  serverMetadata(): V2ServerMetadataDto {
+    return { name: 'food-vision-api', version: API_VERSION, extensions: ['classification'] };
+  }
+
+  @Get('health/live')
+  @PublicEndpoint()
+  @ApiOperation({ summary: 'Server live: the process answers (never depends on the model)' })
+  @ApiOkResponse({ type: V2ServerLiveDto })
+  serverLive(): V2ServerLiveDto {
+    return { live: true };
+  }
+
+  @Get('health/ready')
+  @PublicEndpoint()
+  @ApiOperation({
+    summary:
+      'Server ready: every model is loaded and warm; 400 with the reason otherwise (the protocol: 4xx is "no")',
+  })
+  @ApiOkResponse({ type: V2ServerReadyDto })
+  @ApiV2Errors(400)
+  serverReady(): V2ServerReadyDto {
+    if (this.shutdown.draining) throw notReady('The server is shutting down.');
+    const reason = notReadyReason(this.models.modelState);
+    if (reason) throw notReady(reason);
+    return { ready: true };
+  }
+
+  @Get('models/:name')
+  @ApiOperation({ summary: 'Model metadata: versions, platform, input and output tensors' })
+  @ApiParam(MODEL_PARAM)
+  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ApiV2Errors(401, 404, 429)
+  modelMetadata(@Param('name') name: string): V2ModelMetadataDto {
+    return toV2ModelMetadata(servedModel(this.models.modelState, name));
+  }
+
+  @Get('models/:name/versions/:version')
+  @ApiOperation({ summary: 'Model metadata of one version' })
+  @ApiParam(MODEL_PARAM)
+  @ApiParam(VERSION_PARAM)
+  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ApiV2Errors(401, 404, 429)
+  modelVersionMetadata(@Param('name') name: string, @Param('version') version: string): V2ModelMetadataDto {
+    return toV2ModelMetadata(servedModel(this.models.modelState, name, version));
+  }
+
+  @Get('models/:name/ready')
+  @PublicEndpoint()
+  @ApiOperation({ summary: 'Model ready: loaded and warm; 400 with the reason otherwise' })
+  @ApiParam(MODEL_PARAM)
+  @ApiOkResponse({ type: V2ModelReadyDto })
+  @ApiV2Errors(400, 404)
+  modelReady(@Param('name') name: string): V2ModelReadyDto {
+    return this.readiness(name);
+  }
+
+  @Get('models/:name/versions/:version/ready')
+  @PublicEndpoint()
+  @ApiOperation({ summary: 'Model ready, for one version' })
+  @ApiParam(MODEL_PARAM)
+  @ApiParam(VERSION_PARAM)
+  @ApiOkResponse({ type: V2ModelReadyDto })
+  @ApiV2Errors(400, 404)
+  modelVersionReady(@Param('name') name: string, @Param('version') version: string): V2ModelReadyDto {
+    return this.readiness(name, version);
+  }
+
+  @Post('models/:name/infer')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Inference: classify images (BYTES) or model-input tensors (FP32)',
+    description: INFER_DESCRIPTION,
+  })
+  @ApiParam(MODEL_PARAM)
+  @ApiOkResponse({ type: V2InferenceResponseDto })
+  @ApiV2Errors(400, 401, 404, 413, 415, 422, 429, 500, 503)
+  modelInfer(
+    @Req() request: Request,
+    @Param('name') name: string,
+    @Body(v2ValidationPipe) body: V2InferenceRequestDto,
+  ): Promise<V2InferenceResponseDto> {
+    return this.inference.infer(name, undefined, body, abortSignalFor(request));
+  }
+
+  @Post('models/:name/versions/:version/infer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Inference with one version', description: INFER_DESCRIPTION })
+  @ApiParam(MODEL_PARAM)
+  @ApiParam(VERSION_PARAM)
+  @ApiOkResponse({ type: V2InferenceResponseDto })
+  @ApiV2Errors(400, 401, 404, 413, 415, 422, 429, 500, 503)
+  modelVersionInfer(
+    @Req() request: Request,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body(v2ValidationPipe) body: V2InferenceRequestDto,
+  ): Promise<V2InferenceResponseDto> {
+    return this.inference.infer(name, version, body, abortSignalFor(request));
+  }
+
+  private readiness(name: string, version?: string): V2ModelReadyDto {
+    const model = servedModel(this.models.modelState, name, version);
+    const reason = notReadyReason(model);
+    if (reason) throw notReady(reason);
+    return { name: model.manifest.name, ready: true };
+  }
+}
