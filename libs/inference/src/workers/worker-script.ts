@@ -21,7 +21,8 @@ export function startWorker(file: string, workerData: unknown): Worker {
   const tsx = createRequire(__filename).resolve('tsx/cjs');
   const tsconfig = nearestTsconfig(file);
   return new Worker(file, {
-    execArgv: [...process.execArgv, '--require', tsx],
+    // Not the parent's own flags: under the tsx CLI they carry ESM hooks a worker cannot use.
+    execArgv: ['--require', tsx],
     workerData,
     env: tsconfig ? { ...process.env, TSX_TSCONFIG_PATH: tsconfig } : process.env,
   });
