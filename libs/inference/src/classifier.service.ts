@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { problem } from '@app/problem';
 import type { ResolvedModel } from './manifest/resolved-model';
 import type { ModelInputSpec } from './manifest/model-manifest';
+import type { ModelSelector } from './model-location';
 import { ModelLoader } from './model-loader.provider';
 import { NonFiniteOutputError, toProbabilities, topK } from './postprocess/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';
@@ -34,13 +35,13 @@ export interface ImageClassification extends Classification {
 export class ClassifierService {
   constructor(private readonly models: ModelLoader) {}
 
-  /** What the model takes (throws 503 while no model is ready). */
-  inputSpec(): ModelInputSpec {
-    return this.models.ready().resolved.manifest.input;
+  /** What the model takes (throws 404 for an unknown model, 503 while it is not ready). */
+  inputSpec(model?: ModelSelector): ModelInputSpec {
+    return this.models.ready(model).resolved.manifest.input;
   }
 
-  labelCount(): number {
-    return this.models.ready().resolved.labels.length;
+  labelCount(model?: ModelSelector): number {
+    return this.models.ready(model).resolved.labels.length;
   }
 
   /**
@@ -48,8 +49,13 @@ export class ClassifierService {
    * image_too_many_pixels), 503 `overloaded` when the queue is full, 503 `inference_timeout` past the deadline;
    * when `signal` aborts (the client left) before a worker took the image, it is never computed.
    */
-  async classifyImageBytes(bytes: Uint8Array, k: number, signal?: AbortSignal): Promise<ImageClassification> {
-    const { resolved, inference } = this.models.ready();
+  async classifyImageBytes(
+    bytes: Uint8Array,
+    k: number,
+    signal?: AbortSignal,
+    model?: ModelSelector,
+  ): Promise<ImageClassification> {
+    const { resolved, inference } = this.models.ready(model);
     const submitted = performance.now();
     const reply = await inference.run({ kind: 'image', bytes }, signal);
     const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
@@ -65,8 +71,13 @@ export class ClassifierService {
    * Classifies a tensor already in the model's input layout (`inputSpec`: size, dtype, scaling), on a worker
    * behind the same queue as images.
    */
-  async classifyTensor(input: ModelInput, k: number, signal?: AbortSignal): Promise<Classification> {
-    const { resolved, inference } = this.models.ready();
+  async classifyTensor(
+    input: ModelInput,
+    k: number,
+    signal?: AbortSignal,
+    model?: ModelSelector,
+  ): Promise<Classification> {
+    const { resolved, inference } = this.models.ready(model);
     const reply = await inference.run({ kind: 'tensor', input }, signal);
     return this.toClassification(resolved, reply.scores, k, reply.inferenceMs);
   }

@@ -16,3 +16,6 @@ export * from './workers/admission-queue';
 export * from './workers/image-inference';
 export * from './workers/inference-scheduler';
 export * from './workers/worker-pool';
+export * from './model-location';
+export * from './model-slot';
+export * from './repository/model-repository';

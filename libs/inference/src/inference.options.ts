@@ -2,10 +2,16 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { FloatModelEngine } from './runtimes/onnx/float-model-runtime';
 
 export interface InferenceModuleOptions {
-  /** The model's manifest.json. */
+  /** The model's manifest.json (one model; ignored when `modelStore` is set). */
   manifestPath: string;
   /** Folder with the model files; defaults to the manifest's folder. */
   modelDir?: string;
+  /** A model repository `<store>/<model>/<version>/manifest.json`: every model in it is served (latest version). */
+  modelStore?: string;
+  /** With a model store: the model for requests that name none (default: the first by name). */
+  defaultModel?: string;
+  /** With a model store: rescan it every N seconds and swap in new versions (0 = off, the default). */
+  storePollSeconds?: number;
   /** Run one inference on a blank image before reporting ready (default true). */
   warmup?: boolean;
   /** Worker threads that decode and classify, each with its own model (default: one per core); 0 = main thread. */

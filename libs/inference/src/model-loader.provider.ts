@@ -5,98 +5,255 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { availableParallelism } from 'node:os';
 import { problem } from '@app/problem';
 import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from './inference.options';
+import { loadModel } from './load-model';
 import type { LoadedModel, ModelState } from './loaded-model';
-import { readManifest, resolveModel } from './manifest/manifest-loader';
-import { pullMissingModel } from './store/first-start-pull';
-import { InferenceScheduler } from './workers/inference-scheduler';
+import { readManifest } from './manifest/manifest-loader';
+import type { ModelLocation, ModelSelector } from './model-location';
+import { ModelSlot } from './model-slot';
+import { latestVersion, scanModelRepository, type RepositoryModel } from './repository/model-repository';
+
+export interface ServedModel {
+  name: string;
+  isDefault: boolean;
+  /** Versions found for this model (a model store's version folders; else the manifest's version). */
+  versions: string[];
+  state: ModelState;
+}
 
 /**
- * Loads, verifies and warms the configured model in the background once the app has started, so the HTTP
- * server listens at once (Heroku kills a dyno that has not bound $PORT in 60 s) and readiness reports the truth.
+ * The model-loader provider: the models this service serves, each in a ModelSlot. One model from
+ * MODEL_MANIFEST/MODEL_DIR, or every model of a MODEL_STORE (`<store>/<model>/<version>/`, the latest version
+ * served). Loading runs in the background once the app has started, so the HTTP server listens at once
+ * (Heroku kills a dyno that has not bound $PORT in 60 s) and readiness reports the truth.
  */
 @Injectable()
 export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ModelLoader.name);
-  private state: ModelState = { status: 'loading' };
+  private readonly slots = new Map<string, ModelSlot>();
+  private readonly versions = new Map<string, string[]>();
+  private defaultName?: string;
+  private discovery?: Promise<void>;
+  private discoveryError?: string;
   private loading?: Promise<ModelState>;
+  private poller?: NodeJS.Timeout;
 
   constructor(@Inject(INFERENCE_OPTIONS) private readonly options: InferenceModuleOptions) {}
 
   onApplicationBootstrap(): void {
     void this.load();
+    const seconds = this.options.storePollSeconds ?? 0;
+    if (this.options.modelStore && seconds > 0) {
+      this.poller = setInterval(() => void this.pollStore(), seconds * 1000);
+      this.poller.unref();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // A load still under way finishes first, so its workers are stopped too.
-    const state = this.loading ? await this.loading : this.state;
-    if (state.status === 'ready') await state.model.inference.close();
+    clearInterval(this.poller);
+    await this.discovery;
+    await Promise.all([...this.slots.values()].map((slot) => slot.close()));
   }
 
-  /** Starts loading once; resolves with the final state (never rejects). */
+  /** Finds and loads every model once; resolves with the default model's state (never rejects). */
   load(): Promise<ModelState> {
-    this.loading ??= this.loadAndWarm().then(
-      (model) => (this.state = { status: 'ready', manifest: model.resolved.manifest, model }),
-      (error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.logger.error(`Model not loaded: ${reason}`);
-        return (this.state = { status: 'failed', manifest: this.state.manifest, reason });
-      },
-    );
+    this.loading ??= (async () => {
+      await this.discover();
+      await Promise.all([...this.slots.values()].map((slot) => slot.load()));
+      return this.modelState;
+    })();
     return this.loading;
   }
 
+  /** The default model's state (the seed route and requests without `model` use it). */
   get modelState(): ModelState {
-    return this.state;
+    const slot = this.defaultName ? this.slots.get(this.defaultName) : undefined;
+    if (slot) return slot.modelState;
+    return this.discoveryError ? { status: 'failed', reason: this.discoveryError } : { status: 'loading' };
   }
 
-  /** The ready model, or a 503 problem that says why there is none. */
-  ready(): LoadedModel {
-    if (this.state.status === 'ready') return this.state.model;
-    const detail =
-      this.state.status === 'loading'
-        ? 'The model is still loading; retry in a few seconds.'
-        : `The model could not be loaded: ${this.state.reason}`;
-    throw problem('model_not_ready', detail, { retry_after_seconds: 5 });
+  get defaultModelName(): string | undefined {
+    return this.defaultName;
   }
 
-  private async loadAndWarm(): Promise<LoadedModel> {
-    const started = performance.now();
-    const { options } = this;
-    this.state = { status: 'loading', manifest: await readManifest(options.manifestPath) };
-    // A first start without MODEL_DIR fetches the model its manifest pins (e.g. the default) into its folder.
-    if (!this.options.modelDir) await pullMissingModel(this.options.manifestPath, this.logger);
-    const resolved = await resolveModel({ manifestPath: options.manifestPath, modelDir: options.modelDir });
-    const inference = await InferenceScheduler.start(resolved, {
-      workers: options.workers ?? availableParallelism(),
-      maxQueue: options.queueSize ?? INFERENCE_DEFAULTS.queueSize,
-      timeoutMs: options.timeoutMs ?? INFERENCE_DEFAULTS.timeoutMs,
-      maxPixels: options.maxImagePixels ?? INFERENCE_DEFAULTS.maxImagePixels,
-      warmup: options.warmup !== false,
-      runtime: {
-        floatEngine: options.floatEngine ?? INFERENCE_DEFAULTS.floatEngine,
-        threads: options.threadsPerWorker ?? INFERENCE_DEFAULTS.threadsPerWorker,
-      },
-    });
-    const { engine, backend, workers, threadsPerWorker, warmupMs } = inference.info;
-    const loadMs = performance.now() - started - warmupMs;
-    const { name, version, format } = resolved.manifest;
-    const layout =
-      workers === 0
-        ? 'on the main thread'
-        : `in ${workers} worker${workers > 1 ? 's' : ''} × ${threadsPerWorker} thread${threadsPerWorker > 1 ? 's' : ''}`;
-    this.logger.log(
-      `Model ${name}@${version} (${format}) ready on ${engine}/${backend} ${layout}: loaded in ${Math.round(loadMs)} ms, warmed in ${Math.round(warmupMs)} ms`,
-    );
-    return {
-      resolved,
-      runtime: { engine, backend, workers, threadsPerWorker },
-      inference,
-      loadedAt: new Date(),
-      loadMs,
-      warmupMs,
-    };
+  /** Every model, default first, then by name. */
+  servedModels(): ServedModel[] {
+    return [...this.slots.values()]
+      .map((slot) => ({
+        name: slot.name,
+        isDefault: slot.name === this.defaultName,
+        versions: this.versions.get(slot.name) ?? [],
+        state: slot.modelState,
+      }))
+      .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
   }
+
+  /** One model's state, or a 404 problem naming the models there are. */
+  stateOf(name: string): ServedModel {
+    const found = this.servedModels().find((model) => model.name === name);
+    if (!found) throw this.unknownModel(name);
+    return found;
+  }
+
+  /** True once every model is loaded and warm; otherwise the reasons, by model. */
+  readiness(): { ready: boolean; reasons: Record<string, string> } {
+    const reasons: Record<string, string> = {};
+    if (this.discoveryError) reasons.models = this.discoveryError;
+    else if (this.slots.size === 0) reasons.models = 'The models are still being discovered.';
+    for (const slot of this.slots.values()) {
+      const state = slot.modelState;
+      if (state.status === 'loading') reasons[slot.name] = 'The model is still loading.';
+      if (state.status === 'failed') reasons[slot.name] = state.reason;
+    }
+    return { ready: Object.keys(reasons).length === 0, reasons };
+  }
+
+  /** The ready model a request selected (default model, served version), or a 404/503 problem. */
+  ready(selector: ModelSelector = {}): LoadedModel {
+    const name = selector.name ?? this.defaultName;
+    const slot = name ? this.slots.get(name) : undefined;
+    if (!slot) {
+      if (selector.name) throw this.unknownModel(selector.name);
+      throw problem(
+        'model_not_ready',
+        this.discoveryError ?? 'The models are still being discovered; retry in a few seconds.',
+        {
+          retry_after_seconds: 5,
+        },
+      );
+    }
+    const state = slot.modelState;
+    if (state.status !== 'ready') {
+      const detail =
+        state.status === 'loading'
+          ? `Model ${slot.name} is still loading; retry in a few seconds.`
+          : `Model ${slot.name} could not be loaded: ${state.reason}`;
+      throw problem('model_not_ready', detail, { retry_after_seconds: 5 });
+    }
+    const served = state.model.resolved.manifest.version;
+    if (selector.version !== undefined && selector.version !== served) {
+      throw problem(
+        'model_version_not_found',
+        `Model ${slot.name} serves version ${served}, not ${selector.version}; omit the version or ask for ${served}.`,
+      );
+    }
+    return state.model;
+  }
+
+  /**
+   * Loads the model's newest files (a store's latest version folder, or its manifest re-read), warms them and
+   * swaps them in without dropping a request. Rejects with a problem when the new files cannot be served.
+   */
+  async reload(name: string): Promise<ModelState> {
+    await this.load();
+    const slot = this.slots.get(name);
+    if (!slot) throw this.unknownModel(name);
+    let location = slot.currentLocation;
+    if (this.options.modelStore) {
+      const model = (await scanModelRepository(this.options.modelStore)).find((found) => found.name === name);
+      if (!model)
+        throw problem(
+          'model_reload_failed',
+          `Model ${name} is no longer in the model store; nothing was changed.`,
+        );
+      this.versions.set(name, versionsOf(model));
+      location = storeLocation(model);
+    }
+    try {
+      return await slot.reload(location);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw problem(
+        'model_reload_failed',
+        `Model ${name} was not reloaded and still serves its previous version: ${reason}`,
+      );
+    }
+  }
+
+  private discover(): Promise<void> {
+    this.discovery ??= (async () => {
+      try {
+        if (this.options.modelStore) {
+          const models = await scanModelRepository(this.options.modelStore);
+          this.defaultName = this.pickDefault(models.map((model) => model.name));
+          for (const model of models) this.addSlot(model.name, versionsOf(model), storeLocation(model));
+        } else {
+          const { manifestPath, modelDir } = this.options;
+          const manifest = await readManifest(manifestPath, { allowUnpinned: true });
+          this.defaultName = manifest.name;
+          this.addSlot(manifest.name, [manifest.version], {
+            manifestPath,
+            modelDir,
+            pullIfMissing: !modelDir,
+          });
+        }
+      } catch (error) {
+        this.discoveryError = error instanceof Error ? error.message : String(error);
+        this.logger.error(`No model can be served: ${this.discoveryError}`);
+      }
+    })();
+    return this.discovery;
+  }
+
+  private addSlot(name: string, versions: string[], location: ModelLocation): ModelSlot {
+    const starter = (at: ModelLocation) => loadModel(at, this.options, this.logger);
+    const drainMs = this.options.timeoutMs ?? INFERENCE_DEFAULTS.timeoutMs;
+    const slot = new ModelSlot(name, location, starter, this.logger, drainMs);
+    this.slots.set(name, slot);
+    this.versions.set(name, versions);
+    return slot;
+  }
+
+  private pickDefault(names: string[]): string {
+    const wanted = this.options.defaultModel;
+    if (wanted && !names.includes(wanted)) {
+      throw new Error(
+        `DEFAULT_MODEL "${wanted}" is not in the model store, which holds ${names.join(', ')}.`,
+      );
+    }
+    return wanted ?? names[0];
+  }
+
+  /** Opt-in file watch: reloads a model when a newer version folder appears, adds new models. */
+  private async pollStore(): Promise<void> {
+    if (!this.options.modelStore || !this.loading) return;
+    try {
+      for (const model of await scanModelRepository(this.options.modelStore)) {
+        const latest = latestVersion(model).version;
+        const slot = this.slots.get(model.name);
+        this.versions.set(model.name, versionsOf(model));
+        if (!slot) {
+          void this.addSlot(model.name, versionsOf(model), storeLocation(model)).load();
+        } else if (
+          slot.modelState.status === 'ready' &&
+          slot.modelState.model.resolved.manifest.version !== latest
+        ) {
+          await slot.reload(storeLocation(model)).catch((error: unknown) => {
+            this.logger.warn(`Model ${model.name} version ${latest} not loaded: ${String(error)}`);
+          });
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`Polling the model store failed: ${String(error)}`);
+    }
+  }
+
+  private unknownModel(name: string) {
+    const names = [...this.slots.keys()].join(', ') || 'none yet';
+    return problem('model_not_found', `There is no model named "${name}"; this service serves: ${names}.`);
+  }
+}
+
+function versionsOf(model: RepositoryModel): string[] {
+  return model.versions.map((version) => version.version);
+}
+
+function storeLocation(model: RepositoryModel): ModelLocation {
+  const latest = latestVersion(model);
+  return {
+    manifestPath: latest.manifestPath,
+    modelDir: latest.dir,
+    expected: { name: latest.name, version: latest.version },
+  };
 }

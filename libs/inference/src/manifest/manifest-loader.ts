@@ -6,14 +6,9 @@ import { digestFile } from './file-digest';
 import { ModelLoadError } from './model-load-error';
 import { ModelManifest } from './model-manifest';
 import type { ResolvedModel } from './resolved-model';
+import type { ModelLocation } from '../model-location';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
-
-export interface ModelLocation {
-  manifestPath: string;
-  /** Folder with the model files; defaults to the manifest's folder. */
-  modelDir?: string;
-}
 
 function flattenErrors(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => {

@@ -1,0 +1,54 @@
+import type { Logger } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { INFERENCE_DEFAULTS, type InferenceModuleOptions } from './inference.options';
+import type { LoadedModel } from './loaded-model';
+import { resolveModel } from './manifest/manifest-loader';
+import { ModelLoadError } from './manifest/model-load-error';
+import type { ModelLocation } from './model-location';
+import { pullMissingModel } from './store/first-start-pull';
+import { InferenceScheduler } from './workers/inference-scheduler';
+
+/** Verifies one model's files, starts its workers (each loads and warms the model) and logs one line. */
+export async function loadModel(
+  location: ModelLocation,
+  options: InferenceModuleOptions,
+  logger: Pick<Logger, 'log'>,
+): Promise<LoadedModel> {
+  const started = performance.now();
+  if (location.pullIfMissing) await pullMissingModel(location.manifestPath, logger);
+  const resolved = await resolveModel(location);
+  const { name, version, format } = resolved.manifest;
+  if (location.expected && (location.expected.name !== name || location.expected.version !== version)) {
+    throw new ModelLoadError(
+      `${location.manifestPath} describes ${name}@${version} but sits in ${location.expected.name}/${location.expected.version}/: make the manifest's name and version match its folders.`,
+    );
+  }
+  const inference = await InferenceScheduler.start(resolved, {
+    workers: options.workers ?? availableParallelism(),
+    maxQueue: options.queueSize ?? INFERENCE_DEFAULTS.queueSize,
+    timeoutMs: options.timeoutMs ?? INFERENCE_DEFAULTS.timeoutMs,
+    maxPixels: options.maxImagePixels ?? INFERENCE_DEFAULTS.maxImagePixels,
+    warmup: options.warmup !== false,
+    runtime: {
+      floatEngine: options.floatEngine ?? INFERENCE_DEFAULTS.floatEngine,
+      threads: options.threadsPerWorker ?? INFERENCE_DEFAULTS.threadsPerWorker,
+    },
+  });
+  const { engine, backend, workers, threadsPerWorker, warmupMs } = inference.info;
+  const loadMs = performance.now() - started - warmupMs;
+  const layout =
+    workers === 0
+      ? 'on the main thread'
+      : `in ${workers} worker${workers > 1 ? 's' : ''} × ${threadsPerWorker} thread${threadsPerWorker > 1 ? 's' : ''}`;
+  logger.log(
+    `Model ${name}@${version} (${format}) ready on ${engine}/${backend} ${layout}: loaded in ${Math.round(loadMs)} ms, warmed in ${Math.round(warmupMs)} ms`,
+  );
+  return {
+    resolved,
+    runtime: { engine, backend, workers, threadsPerWorker },
+    inference,
+    loadedAt: new Date(),
+    loadMs,
+    warmupMs,
+  };
+}
