@@ -13,6 +13,7 @@ export const PROBLEM_CODES = {
   unauthorized: { status: 401, title: 'An API key is required' },
   not_found: { status: 404, title: 'Not found' },
   model_not_found: { status: 404, title: 'No such model' },
+  model_version_not_found: { status: 404, title: 'That model version is not served' },
   too_large: { status: 413, title: 'The image is too large' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   image_too_many_pixels: { status: 413, title: 'The image has too many pixels' },
@@ -30,6 +31,7 @@ export const PROBLEM_CODES = {
   overloaded: { status: 503, title: 'The service is at capacity' },
   inference_timeout: { status: 503, title: 'The image was not classified in time' },
   shutting_down: { status: 503, title: 'The service is shutting down' },
+  model_reload_failed: { status: 500, title: 'The model could not be reloaded' },
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
