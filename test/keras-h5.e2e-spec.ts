@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { ImageDecoder } from '@app/image-fetch';
 import { ModelLoader } from '@app/inference';
 import { selectTfjsBackend } from '../libs/inference/src/runtimes/tfjs-backend';
 import { loadKerasH5Model } from '../libs/inference/src/runtimes/keras-h5/keras-h5-model';
@@ -62,26 +62,27 @@ describe('the real Food-101 Keras .h5 model (MobileNetV2) served over HTTP', () 
   });
 
   it('answers the probabilities TF.js computes for the same input tensor (pixel/127.5 − 1), to 1e-4', async () => {
-    const decoder = running.app.get(ImageDecoder);
+    const labels = readFileSync(join(MODEL.dir, 'labels.txt'), 'utf8').trim().split(/\r?\n/);
     let worst = 0;
     for (const photo of photos.slice(0, 4)) {
-      const bytes = readFileSync(photo.path);
-      const pixels = await decoder.decode(bytes, {
-        width: 224,
-        height: 224,
-        method: 'bilinear',
-        fit: 'fill',
-      });
+      // A lossless PNG already at the model's size: whatever the service's resampler, its pixels are these.
+      const { data } = await sharp(readFileSync(photo.path))
+        .resize(224, 224, { fit: 'fill' })
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const png = await sharp(data, { raw: { width: 224, height: 224, channels: 3 } })
+        .png()
+        .toBuffer();
       // The input tensor built here from the manifest's documented scaling, not by the service's code.
       const input = tf.tensor4d(
-        Float32Array.from(pixels.data, (value) => value / 127.5 - 1),
+        Float32Array.from(data, (value) => value / 127.5 - 1),
         [1, 224, 224, 3],
       );
       const output = reference.predict(input) as TfCore.Tensor;
       const expected = await output.data();
       tf.dispose([input, output]);
-      const labels = readFileSync(join(MODEL.dir, 'labels.txt'), 'utf8').trim().split(/\r?\n/);
-      const result = await predict(bytes, labels.length);
+      const result = await predict(png, labels.length);
       expect(result.predictions).toHaveLength(labels.length);
       for (const prediction of result.predictions) {
         worst = Math.max(worst, Math.abs(prediction.confidence - expected[labels.indexOf(prediction.label)]));
