@@ -21,9 +21,11 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '8' },
   },
 });
-if (!values.manifest || !values['model-dir'] || !values.image) {
+const { manifest, 'model-dir': modelDir, image } = values;
+if (!manifest || !modelDir || !image) {
   throw new Error('Give --manifest, --model-dir and --image.');
 }
+const [manifestPath, modelDirPath, imagePath] = [manifest, modelDir, image];
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -76,8 +78,8 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
-      MODEL_MANIFEST: values.manifest,
-      MODEL_DIR: values['model-dir'],
+      MODEL_MANIFEST: manifestPath,
+      MODEL_DIR: modelDirPath,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   const idle = memory(server.pid!);
   let peakRss = idle.rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, memory(server.pid!).rss)), 100);
-  const body = JSON.stringify({ image: readFileSync(values.image).toString('base64') });
+  const body = JSON.stringify({ image: readFileSync(imagePath).toString('base64') });
   const result = await load(
     `${base}/v1/predictions`,
     body,

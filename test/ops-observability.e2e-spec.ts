@@ -95,7 +95,13 @@ describe('metrics and request ids', () => {
     expect(delta('food_vision_inference_duration_seconds_count')).toBe(1);
     expect(delta('food_vision_inference_duration_seconds_sum')).toBeGreaterThan(0);
     expect(delta('food_vision_inference_batch_size_count')).toBe(1);
+    expect(delta('food_vision_inference_queue_duration_seconds_count')).toBe(1);
+    expect(delta('food_vision_image_decode_duration_seconds_count')).toBe(1);
     expect(after.get('food_vision_inference_queue_depth')).toBe(0);
+    expect(after.get('food_vision_inference_running')).toBe(0);
+    expect(after.get('food_vision_inference_workers')).toBeGreaterThanOrEqual(0);
+    expect(after.get('food_vision_inference_queue_capacity')).toBeGreaterThan(0);
+    expect(after.get('food_vision_inference_rejections_total{outcome="overloaded"}')).toBe(0);
   });
 
   it('names every metric of its own food_vision_*, counters *_total, durations *_seconds', async () => {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { HttpMetrics } from './http-metrics';
+import { InferenceQueueMetrics } from './inference-queue-metrics';
 import { MetricsController } from './metrics.controller';
 import { createMetricsRegistry } from './metrics-registry';
 import { ModelMetrics } from './model-metrics';
@@ -15,6 +16,7 @@ import { PredictionMetrics } from './prediction-metrics';
     HttpMetrics,
     PredictionMetrics,
     ModelMetrics,
+    InferenceQueueMetrics,
   ],
   exports: [Registry, HttpMetrics, PredictionMetrics],
 })

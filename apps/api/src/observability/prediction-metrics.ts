@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { ProblemError } from '@app/problem';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from './metrics-registry';
 
 const INFERENCE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Milliseconds a classification reports; queue and decode times come from the inference workers. */
+export interface InferenceTimings {
+  inferenceMs: number;
+  queueMs?: number;
+  decodeMs?: number;
+}
 
 /** How an image arrived: `url` (downloaded), `base64` (in JSON), `bytes` (uploaded). */
 export type ImageSourceKind = 'url' | 'base64' | 'bytes';
@@ -14,8 +21,9 @@ export class PredictionMetrics {
   private readonly fetchDuration: Histogram<'source' | 'outcome'>;
   private readonly fetchFailures: Counter<'source' | 'code'>;
   private readonly inferenceDuration: Histogram;
+  private readonly queueDuration: Histogram;
+  private readonly decodeDuration: Histogram;
   private readonly batchSize: Histogram;
-  private readonly queueDepth: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -38,15 +46,22 @@ export class PredictionMetrics {
       buckets: INFERENCE_BUCKETS,
       registers,
     });
+    this.queueDuration = new Histogram({
+      name: `${METRIC_PREFIX}inference_queue_duration_seconds`,
+      help: 'Time an image waited for a free inference worker.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.decodeDuration = new Histogram({
+      name: `${METRIC_PREFIX}image_decode_duration_seconds`,
+      help: 'Time to decode and resize an image to the model input (on the inference worker).',
+      buckets: INFERENCE_BUCKETS,
+      registers,
+    });
     this.batchSize = new Histogram({
       name: `${METRIC_PREFIX}inference_batch_size`,
       help: 'Images per model run.',
       buckets: [1, 2, 4, 8, 16, 32],
-      registers,
-    });
-    this.queueDepth = new Gauge({
-      name: `${METRIC_PREFIX}inference_queue_depth`,
-      help: 'Classifications waiting for or running on the model right now.',
       registers,
     });
   }
@@ -65,19 +80,13 @@ export class PredictionMetrics {
     }
   }
 
-  /** Runs a classification, counting it in the queue depth while it waits or runs, and records its runtime. */
-  async trackInference<T extends { inferenceMs: number }>(
-    classify: () => Promise<T>,
-    images = 1,
-  ): Promise<T> {
-    this.queueDepth.inc();
-    try {
-      const result = await classify();
-      this.inferenceDuration.observe(result.inferenceMs / 1000);
-      this.batchSize.observe(images);
-      return result;
-    } finally {
-      this.queueDepth.dec();
-    }
+  /** Runs a classification and records where its time went (queue wait, decode, model run) and its batch size. */
+  async trackInference<T extends InferenceTimings>(classify: () => Promise<T>, images = 1): Promise<T> {
+    const result = await classify();
+    this.inferenceDuration.observe(result.inferenceMs / 1000);
+    if (result.queueMs !== undefined) this.queueDuration.observe(result.queueMs / 1000);
+    if (result.decodeMs !== undefined) this.decodeDuration.observe(result.decodeMs / 1000);
+    this.batchSize.observe(images);
+    return result;
   }
 }
