@@ -19,7 +19,14 @@ describe('model metadata', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       models: [
-        { name: 'food101-mobilenet-v1-int8', version: '1', format: 'tflite', status: 'ready', default: true },
+        {
+          name: 'food101-mobilenet-v1-int8',
+          version: '1',
+          versions: ['1'],
+          format: 'tflite',
+          status: 'ready',
+          default: true,
+        },
       ],
     });
   });
@@ -55,7 +62,7 @@ describe('model metadata', () => {
   });
 });
 
-describe.each([
+describe.each<{ engine: string; backend: string; env: Record<string, string> }>([
   { engine: 'onnxruntime', backend: 'cpu', env: {} },
   // tfjs-node's native binary cannot be installed here, so TF.js must have fallen back to WASM.
   { engine: 'tfjs', backend: 'wasm', env: { INFERENCE_FLOAT_ENGINE: 'tfjs' } },

@@ -45,6 +45,9 @@ export class AppModule {
           useFactory: (c: Config) => ({
             manifestPath: c.get('MODEL_MANIFEST'),
             modelDir: c.get('MODEL_DIR'),
+            modelStore: c.get('MODEL_STORE'),
+            defaultModel: c.get('DEFAULT_MODEL'),
+            storePollSeconds: c.get('MODEL_STORE_POLL_SECONDS'),
             warmup: c.get('MODEL_WARMUP'),
             workers: c.get('INFERENCE_WORKERS'),
             threadsPerWorker: c.get('INFERENCE_THREADS_PER_WORKER'),

@@ -100,7 +100,7 @@ export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdow
   readiness(): { ready: boolean; reasons: Record<string, string> } {
     const reasons: Record<string, string> = {};
     if (this.discoveryError) reasons.models = this.discoveryError;
-    else if (this.slots.size === 0) reasons.models = 'The models are still being discovered.';
+    else if (this.slots.size === 0) reasons.models = 'The models are still loading.';
     for (const slot of this.slots.values()) {
       const state = slot.modelState;
       if (state.status === 'loading') reasons[slot.name] = 'The model is still loading.';
@@ -117,7 +117,7 @@ export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdow
       if (selector.name) throw this.unknownModel(selector.name);
       throw problem(
         'model_not_ready',
-        this.discoveryError ?? 'The models are still being discovered; retry in a few seconds.',
+        this.discoveryError ?? 'The models are still loading; retry in a few seconds.',
         {
           retry_after_seconds: 5,
         },

@@ -33,6 +33,12 @@ export class EnvironmentVariables {
   @IsString() @MinLength(1) HOST: string = '0.0.0.0';
   @IsString() @MinLength(1) MODEL_MANIFEST: string = DEFAULT_MODEL_MANIFEST;
   @IsOptional() @IsString() @MinLength(1) MODEL_DIR?: string;
+  /** A model repository `<store>/<model>/<version>/manifest.json`; when set, every model in it is served. */
+  @IsOptional() @IsString() @MinLength(1) MODEL_STORE?: string;
+  /** With MODEL_STORE: the model for requests that name none (default: the first by name). */
+  @IsOptional() @IsString() @MinLength(1) DEFAULT_MODEL?: string;
+  /** With MODEL_STORE: rescan every N seconds and swap in new versions (0 = off). */
+  @Min(0) @Max(86_400) @IsInt() @Type(() => Number) MODEL_STORE_POLL_SECONDS: number = 0;
   @Transform(toBoolean) @IsBoolean() MODEL_WARMUP: boolean = true;
   @Min(1024) @Max(100 * MIB) @IsInt() @Type(() => Number) MAX_IMAGE_BYTES: number = 10 * MIB;
   @Min(1) @Max(500_000_000) @IsInt() @Type(() => Number) MAX_IMAGE_PIXELS: number = 40_000_000;
@@ -80,7 +86,7 @@ const NUMERIC_LISTS = new Set(['IMAGE_FETCH_ALLOWED_PORTS']);
 
 /** Validates the environment; throws one message that names each bad variable and its value. */
 export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables()).concat('MODEL_DIR');
+  const known = Object.keys(new EnvironmentVariables()).concat('MODEL_DIR', 'MODEL_STORE', 'DEFAULT_MODEL');
   const input: Record<string, unknown> = {};
   for (const key of known) {
     const value = env[key];

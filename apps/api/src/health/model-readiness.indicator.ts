@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ModelLoader } from '@app/inference';
 
-/** Up once the model is loaded and warm; down with the reason while it loads or after it failed. */
+/** Up once every model is loaded and warm; down with each model's reason while one loads or failed. */
 @Injectable()
 export class ModelReadinessIndicator {
   constructor(
@@ -12,12 +12,20 @@ export class ModelReadinessIndicator {
 
   check(key = 'model'): HealthIndicatorResult {
     const indicator = this.indicators.check(key);
-    const state = this.models.modelState;
-    if (state.status === 'ready') {
-      const { runtime, resolved } = state.model;
-      return indicator.up({ name: resolved.manifest.name, engine: runtime.engine, backend: runtime.backend });
+    const { ready, reasons } = this.models.readiness();
+    if (ready) {
+      const served = this.models.servedModels().map(({ name, state }) => {
+        const runtime = state.status === 'ready' ? state.model.runtime : undefined;
+        return { name, engine: runtime?.engine, backend: runtime?.backend };
+      });
+      const first = served[0];
+      return indicator.up({ ...first, ...(served.length > 1 ? { models: served } : {}) });
     }
-    const reason = state.status === 'loading' ? 'The model is still loading.' : state.reason;
-    return indicator.down({ status_detail: state.status, reason });
+    return indicator.down({
+      reason: Object.entries(reasons)
+        .map(([name, why]) => `${name}: ${why}`)
+        .join(' '),
+      models: reasons,
+    });
   }
 }

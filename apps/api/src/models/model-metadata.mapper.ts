@@ -1,25 +1,26 @@
-import type { ModelManifest, ModelState } from '@app/inference';
+import type { ServedModel } from '@app/inference';
 import type { ModelMetadataDto, ModelSummaryDto } from './dto/model-metadata.dto';
 
-type KnownState = ModelState & { manifest: ModelManifest };
-
-export function toModelSummary(state: KnownState): ModelSummaryDto {
-  const { manifest } = state;
+export function toModelSummary({ name, versions, state, isDefault }: ServedModel): ModelSummaryDto {
   return {
-    name: manifest.name,
-    version: manifest.version,
-    format: manifest.format,
+    name,
+    version: state.manifest?.version ?? versions.at(-1) ?? 'unknown',
+    versions,
+    ...(state.manifest ? { format: state.manifest.format } : {}),
     status: state.status,
     ...(state.status === 'failed' ? { reason: state.reason } : {}),
-    default: true,
+    default: isDefault,
   };
 }
 
-export function toModelMetadata(state: KnownState): ModelMetadataDto {
-  const { manifest } = state;
+export function toModelMetadata(served: ServedModel): ModelMetadataDto {
+  const { state } = served;
+  const summary = toModelSummary(served);
+  const manifest = state.manifest;
+  if (!manifest) return summary;
   const { height, width, channels, dtype, channel_order, value_range, mean, std, resize } = manifest.input;
   const metadata: ModelMetadataDto = {
-    ...toModelSummary(state),
+    ...summary,
     description: manifest.description,
     input: { height, width, channels, dtype, channel_order, value_range, mean, std, resize: { ...resize } },
     output_kind: manifest.output.kind,

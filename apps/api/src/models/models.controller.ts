@@ -1,10 +1,11 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ModelLoader, type ModelManifest, type ModelState } from '@app/inference';
-import { problem } from '@app/problem';
+import { ModelLoader } from '@app/inference';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { ModelListDto, ModelMetadataDto } from './dto/model-metadata.dto';
 import { toModelMetadata, toModelSummary } from './model-metadata.mapper';
+
+const NAME_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', description: 'The model name.' };
 
 @ApiTags('models')
 @Controller('v1/models')
@@ -12,27 +13,33 @@ export class ModelsController {
   constructor(private readonly models: ModelLoader) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the models this service serves, with their status' })
+  @ApiOperation({ summary: 'List the models this service serves, with their versions and status' })
   @ApiOkResponse({ type: ModelListDto })
   listModels(): ModelListDto {
-    const state = this.models.modelState;
-    return { models: hasManifest(state) ? [toModelSummary(state)] : [] };
+    return { models: this.models.servedModels().map(toModelSummary) };
   }
 
   @Get(':name')
   @ApiOperation({ summary: 'Describe one model: runtime, input spec, labels, checksum, license' })
-  @ApiParam({ name: 'name', example: 'food101-mobilenet-v1-int8' })
+  @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiProblemResponses('model_not_found')
   getModel(@Param('name') name: string): ModelMetadataDto {
-    const state = this.models.modelState;
-    if (!hasManifest(state) || state.manifest.name !== name) {
-      throw problem('model_not_found', `There is no model named "${name}"; GET /v1/models lists them.`);
-    }
-    return toModelMetadata(state);
+    return toModelMetadata(this.models.stateOf(name));
   }
-}
 
-function hasManifest(state: ModelState): state is ModelState & { manifest: ModelManifest } {
-  return state.manifest !== undefined;
+  @Post(':name/reload')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Load the newest files of a model and swap them in without dropping a request',
+    description:
+      'Loads the latest version folder of a model store (or re-reads the manifest), warms it, swaps it in and then releases the previous version once its in-flight requests are done. If the new files cannot be served, the previous version keeps serving and the answer is a `model_reload_failed` problem. An admin operation: guarded by the API keys when they are on.',
+  })
+  @ApiParam(NAME_PARAM)
+  @ApiOkResponse({ type: ModelMetadataDto, description: 'The model now served.' })
+  @ApiProblemResponses('model_not_found', 'model_reload_failed')
+  async reloadModel(@Param('name') name: string): Promise<ModelMetadataDto> {
+    await this.models.reload(name);
+    return toModelMetadata(this.models.stateOf(name));
+  }
 }

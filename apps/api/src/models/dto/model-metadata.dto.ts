@@ -90,11 +90,22 @@ export class ModelSummaryDto {
   @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
   name!: string;
 
-  @ApiProperty({ example: '1' })
+  @ApiProperty({ example: '1', description: 'The version served (or being loaded).' })
   version!: string;
 
-  @ApiProperty({ example: 'tflite', enum: ['tflite', 'tfjs-layers', 'tfjs-graph', 'keras-h5', 'onnx'] })
-  format!: string;
+  @ApiProperty({
+    type: [String],
+    example: ['1', '2'],
+    description: 'Versions found for this model, oldest first; the latest is served.',
+  })
+  versions!: string[];
+
+  @ApiPropertyOptional({
+    example: 'tflite',
+    enum: ['tflite', 'tfjs-layers', 'tfjs-graph', 'keras-h5', 'onnx'],
+    description: 'Present once the manifest was read.',
+  })
+  format?: string;
 
   @ApiProperty({ example: 'ready', enum: ['loading', 'ready', 'failed'] })
   status!: string;
@@ -123,11 +134,11 @@ export class ModelMetadataDto extends ModelSummaryDto {
   @ApiPropertyOptional({ type: RuntimeDto, description: 'Present once the model is loaded.' })
   runtime?: RuntimeDto;
 
-  @ApiProperty({ type: InputSpecDto })
-  input!: InputSpecDto;
+  @ApiPropertyOptional({ type: InputSpecDto, description: 'Present once the manifest was read.' })
+  input?: InputSpecDto;
 
-  @ApiProperty({ example: 'probabilities', enum: ['probabilities', 'logits'] })
-  output_kind!: string;
+  @ApiPropertyOptional({ example: 'probabilities', enum: ['probabilities', 'logits'] })
+  output_kind?: string;
 
   @ApiPropertyOptional({ example: 101 })
   label_count?: number;
@@ -141,8 +152,8 @@ export class ModelMetadataDto extends ModelSummaryDto {
   })
   sha256?: string;
 
-  @ApiProperty({ type: LicenseDto })
-  license!: LicenseDto;
+  @ApiPropertyOptional({ type: LicenseDto, description: 'Present once the manifest was read.' })
+  license?: LicenseDto;
 
   @ApiPropertyOptional({ example: 'https://example.com/models/food101.tflite' })
   source_url?: string;
