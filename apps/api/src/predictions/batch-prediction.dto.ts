@@ -58,7 +58,8 @@ export class BatchPredictionRequestDto {
   items!: Array<Record<string, unknown>>;
 
   @ApiPropertyOptional({
-    description: 'How many classes to return per photo, most likely first (1 to the number of labels).',
+    description:
+      'How many classes to return per photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).',
     minimum: 1,
     maximum: 1000,
     default: DEFAULT_TOP_K,
@@ -70,6 +71,25 @@ export class BatchPredictionRequestDto {
   @Min(1)
   @Max(1000)
   top_k?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Which model classifies every item (GET /v1/models lists them); the default model when omitted.',
+    example: 'food101-mobilenet-v1-int8',
+    maxLength: 64,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  model?: string;
+
+  @ApiPropertyOptional({ description: 'The model version expected.', example: '1', maxLength: 64 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  model_version?: string;
 }
 
 @ApiSchema({ name: 'BatchItemSuccess', description: 'A photo that was classified.' })

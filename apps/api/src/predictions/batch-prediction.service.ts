@@ -45,16 +45,17 @@ export class BatchPredictionService {
         { errors: [{ field: 'items', message: `items must contain no more than ${maxItems} elements` }] },
       );
     }
-    // Whole-batch refusals come first: no model (503), or a top_k no item could satisfy (400).
-    const labelCount = this.classifier.labelCount();
-    const topK = body.top_k ?? DEFAULT_TOP_K;
+    // Whole-batch refusals come first: an unknown model (404), no model (503), or a top_k no item could satisfy (400).
+    const model = { name: body.model, version: body.model_version };
+    const labelCount = this.classifier.labelCount(model);
+    const topK = body.top_k ?? Math.min(DEFAULT_TOP_K, labelCount);
     if (topK > labelCount) {
       throw problem('validation_failed', `top_k must be between 1 and ${labelCount}, the number of labels.`, {
         errors: [{ field: 'top_k', message: `top_k must not be greater than ${labelCount}` }],
       });
     }
     const settled = await mapLimited(body.items, BATCH_CONCURRENCY, async (item, index) =>
-      toPredictionResponse(await this.predictions.predict(itemSource(item, index), topK, signal)),
+      toPredictionResponse(await this.predictions.predict(itemSource(item, index), topK, signal, model)),
     );
     const results = settled.map((result, index): BatchItemResult => {
       if (result.status === 'fulfilled') return { status: 200, prediction: result.value };

@@ -34,6 +34,8 @@ export class BatchPredictionsController {
     'validation_failed',
     'payload_too_large',
     'unsupported_media_type',
+    'model_not_found',
+    'model_version_not_found',
     'model_not_ready',
     'internal_error',
   )

@@ -1,9 +1,10 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { ClassifierService, type Classification } from '@app/inference';
+import { ClassifierService, type Classification, type ModelSelector } from '@app/inference';
 import { ImageSourceService, type DecodedImage, type ImageSource } from '@app/image-fetch';
 import { problem } from '@app/problem';
 import { Registry } from 'prom-client';
 import { PredictionMetrics } from '../observability/prediction-metrics';
+import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
 
 export interface Prediction {
   classification: Classification;
@@ -20,10 +21,17 @@ export class PredictionService {
     @Optional() private readonly metrics: PredictionMetrics = new PredictionMetrics(new Registry()),
   ) {}
 
-  async predict(source: ImageSource, topK: number, signal?: AbortSignal): Promise<Prediction> {
+  /** `requestedTopK` undefined: the default (5), or every class of a model with fewer. */
+  async predict(
+    source: ImageSource,
+    requestedTopK: number | undefined,
+    signal?: AbortSignal,
+    model?: ModelSelector,
+  ): Promise<Prediction> {
     const started = performance.now();
     // Refuse before downloading anything when no model can answer.
-    const labelCount = this.classifier.labelCount();
+    const labelCount = this.classifier.labelCount(model);
+    const topK = requestedTopK ?? Math.min(DEFAULT_TOP_K, labelCount);
     if (topK > labelCount) {
       throw problem('validation_failed', `top_k must be between 1 and ${labelCount}, the number of labels.`, {
         errors: [{ field: 'top_k', message: `top_k must not be greater than ${labelCount}` }],
@@ -32,11 +40,11 @@ export class PredictionService {
     const bytes = await this.metrics.timeImageFetch(source.kind, () => this.sources.bytes(source, signal));
     const fetched = performance.now();
     const result = await this.metrics.trackInference(() =>
-      this.classifier.classifyImageBytes(bytes, topK, signal),
+      this.classifier.classifyImageBytes(bytes, topK, signal, model),
     );
-    const { model, predictions, inferenceMs } = result;
+    const { predictions, inferenceMs } = result;
     return {
-      classification: { model, predictions, inferenceMs },
+      classification: { model: result.model, predictions, inferenceMs },
       image: result.image,
       timings: {
         fetchMs: fetched - started,

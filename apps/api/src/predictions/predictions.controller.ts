@@ -16,7 +16,7 @@ import { problem } from '@app/problem';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { problemValidationPipe } from '../problem/validation';
 import { ApiJsonOrMultipartBody } from './api-multipart-body.decorator';
-import { DEFAULT_TOP_K, PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
+import { PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
 import { toPredictionResponse } from './prediction.mapper';
 import { PredictionService } from './prediction.service';
@@ -59,6 +59,8 @@ export class PredictionsController {
     'upstream_unreachable',
     'too_many_redirects',
     'upstream_timeout',
+    'model_not_found',
+    'model_version_not_found',
     'model_not_ready',
     'internal_error',
   )
@@ -75,8 +77,9 @@ export class PredictionsController {
     }
     const prediction = await this.predictions.predict(
       this.sourceOf(body, file),
-      body.top_k ?? DEFAULT_TOP_K,
+      body.top_k,
       abortSignalFor(request),
+      { name: body.model, version: body.model_version },
     );
     return toPredictionResponse(prediction);
   }

@@ -32,7 +32,8 @@ export class PredictionRequestDto {
   image?: string;
 
   @ApiPropertyOptional({
-    description: 'How many classes to return, most likely first (1 to the number of labels).',
+    description:
+      'How many classes to return, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).',
     minimum: 1,
     maximum: 1000,
     default: DEFAULT_TOP_K,
@@ -44,6 +45,29 @@ export class PredictionRequestDto {
   @Min(1)
   @Max(1000)
   top_k?: number;
+
+  @ApiPropertyOptional({
+    description: 'Which model to ask (GET /v1/models lists them); the default model when omitted.',
+    example: 'food101-mobilenet-v1-int8',
+    maxLength: 64,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  model?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The model version expected; refused with 404 `model_version_not_found` when another one is served.',
+    example: '1',
+    maxLength: 64,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  model_version?: string;
 }
 
 /** Multipart body of `POST /v1/predictions`: the photo as file field `image`. */
@@ -66,4 +90,10 @@ export class PredictionUploadDto {
     default: DEFAULT_TOP_K,
   })
   top_k?: number;
+
+  @ApiPropertyOptional({ description: 'Which model to ask; the default model when omitted.', maxLength: 64 })
+  model?: string;
+
+  @ApiPropertyOptional({ description: 'The model version expected.', maxLength: 64 })
+  model_version?: string;
 }
