@@ -212,6 +212,8 @@ describe('Heroku', () => {
     expect(heroku.run.web.endsWith(startCommand)).toBe(true);
     // The model goes to /tmp: dynos run as an arbitrary non-root user.
     expect(heroku.run.web).toMatch(/MODEL_DIR=\/tmp\//);
+    // A dyno sees the host's CPUs: one worker unless the INFERENCE_WORKERS config var says otherwise.
+    expect(heroku.run.web).toContain('INFERENCE_WORKERS=${INFERENCE_WORKERS:-1}');
     // $PORT comes from Heroku and the server reads PORT; nothing may pin another port.
     expect(heroku.run.web).not.toMatch(/PORT=/);
   });
@@ -219,7 +221,9 @@ describe('Heroku', () => {
   it('the Procfile (Node.js buildpack, which runs `npm run build`) starts the same entrypoint', () => {
     const lines = read('Procfile').trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^web: node dist\/apps\/api\/src\/bin\/fetch-model\.js && /);
+    expect(lines[0]).toMatch(
+      /^web: export INFERENCE_WORKERS=\$\{INFERENCE_WORKERS:-1\} && node dist\/apps\/api\/src\/bin\/fetch-model\.js && /,
+    );
     expect(lines[0].endsWith(startCommand)).toBe(true);
   });
 });

@@ -5,8 +5,9 @@ import { exists, read, sourceOf, yamlDocuments } from './support/deploy-files';
 import { FIXTURE_MODELS } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 
-/** Peak RSS measured with scripts/measure-rss.ts (8 concurrent requests, TFLite and TF.js models): ~360 MiB. */
-const MEASURED_PEAK_RSS_MIB = 360;
+/** Peak RSS measured with scripts/measure-rss.ts (INFERENCE_WORKERS=2, 8 concurrent requests, TF.js model). */
+const MEASURED_PEAK_RSS_MIB = 582;
+const MEASURED_WORKERS = 2;
 
 interface Probe {
   httpGet?: { path: string; port: string | number };
@@ -171,6 +172,9 @@ describe('deploy/k8s manifests', () => {
     const { requests, limits } = api.resources!;
     expect(quantity(requests!.memory)).toBeGreaterThanOrEqual(1.25 * MEASURED_PEAK_RSS_MIB);
     expect(quantity(limits!.memory)).toBeGreaterThanOrEqual(2 * MEASURED_PEAK_RSS_MIB);
+    // Each worker holds its own model: the sizing above holds for the measured worker count, one per CPU of the limit.
+    expect(Number(configMap.data!.INFERENCE_WORKERS)).toBe(MEASURED_WORKERS);
+    expect(quantity(limits!.cpu)).toBe(MEASURED_WORKERS);
   });
 
   it('supply the model through a volume filled by an init container, never from the image', () => {
