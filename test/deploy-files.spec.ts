@@ -227,3 +227,30 @@ describe('Heroku', () => {
     expect(lines[0].endsWith(startCommand)).toBe(true);
   });
 });
+
+describe('docs/deploy.md', () => {
+  const documentation = read('docs/deploy.md');
+  const commands = [...documentation.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, block]) => block).join('\n');
+
+  it('runs only files that exist (compiled ones from their sources)', () => {
+    const paths = [...commands.matchAll(/(?:^|\s|=)((?:docker|deploy|dist)\/[\w./-]+)/gm)].map(
+      ([, path]) => path,
+    );
+    expect(paths.length).toBeGreaterThanOrEqual(5);
+    for (const path of paths) {
+      const file = path.startsWith('dist/') ? sourceOf(path) : path;
+      expect(exists(file), path).toBe(true);
+    }
+  });
+
+  it('builds, runs and applies with the same commands the files describe', () => {
+    expect(commands).toContain(`docker build -f ${DOCKERFILE} -t food-vision-api .`);
+    expect(commands).toContain('docker compose -f docker/compose.yaml up --build');
+    expect(commands).toContain('kubectl apply -k deploy/k8s');
+    expect(commands).toContain('heroku stack:set container');
+    expect(read(DOCKERFILE)).toContain('docker build -f docker/Dockerfile -t food-vision-api .');
+    expect(read('docker/compose.yaml')).toContain('docker compose -f docker/compose.yaml up --build');
+    expect(read('deploy/k8s/kustomization.yaml')).toContain('kubectl apply -k deploy/k8s');
+    expect(read('heroku.yml')).toContain('heroku stack:set container');
+  });
+});

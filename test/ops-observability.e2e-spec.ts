@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveBytes, startImageServer, type ImageServer } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
@@ -127,6 +128,12 @@ describe('metrics and request ids', () => {
     const other = await fetch(`${running.baseUrl}/health/live`);
     expect(other.headers.get('x-request-id')).toMatch(UUID);
     expect(other.headers.get('x-request-id')).not.toBe(id);
+  });
+
+  it('documents every metric of its own in docs/observability.md', async () => {
+    const documentation = readFileSync(join(__dirname, '..', 'docs', 'observability.md'), 'utf8');
+    const names = [...(await metrics()).matchAll(/^# TYPE (food_vision_\S+) /gm)].map(([, name]) => name);
+    for (const name of names) expect(documentation, name).toContain(`\`${name}\``);
   });
 
   it("reuses the caller's X-Request-Id when it is safe, and replaces it otherwise", async () => {
