@@ -52,7 +52,7 @@ describe('metrics and request ids', () => {
         'food_vision_model_info{name="food101-mobilenet-v1-int8",version="1",format="tflite",engine="litert",backend="wasm-xnnpack"}',
       ),
     ).toBe(1);
-    expect(series.get('food_vision_model_ready')).toBe(1);
+    expect(series.get('food_vision_model_ready{name="food101-mobilenet-v1-int8"}')).toBe(1);
     expect(series.get('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
     expect(series.has('nodejs_eventloop_lag_seconds')).toBe(true);
     expect(series.has('process_cpu_seconds_total')).toBe(true);
@@ -98,11 +98,19 @@ describe('metrics and request ids', () => {
     expect(delta('food_vision_inference_batch_size_count')).toBe(1);
     expect(delta('food_vision_inference_queue_duration_seconds_count')).toBe(1);
     expect(delta('food_vision_image_decode_duration_seconds_count')).toBe(1);
-    expect(after.get('food_vision_inference_queue_depth')).toBe(0);
-    expect(after.get('food_vision_inference_running')).toBe(0);
-    expect(after.get('food_vision_inference_workers')).toBeGreaterThanOrEqual(0);
-    expect(after.get('food_vision_inference_queue_capacity')).toBeGreaterThan(0);
-    expect(after.get('food_vision_inference_rejections_total{outcome="overloaded"}')).toBe(0);
+    expect(after.get('food_vision_inference_queue_depth{model="food101-mobilenet-v1-int8"}')).toBe(0);
+    expect(after.get('food_vision_inference_running{model="food101-mobilenet-v1-int8"}')).toBe(0);
+    expect(
+      after.get('food_vision_inference_workers{model="food101-mobilenet-v1-int8"}'),
+    ).toBeGreaterThanOrEqual(0);
+    expect(
+      after.get('food_vision_inference_queue_capacity{model="food101-mobilenet-v1-int8"}'),
+    ).toBeGreaterThan(0);
+    expect(
+      after.get(
+        'food_vision_inference_rejections_total{model="food101-mobilenet-v1-int8",outcome="overloaded"}',
+      ),
+    ).toBe(0);
   });
 
   it('names every metric of its own food_vision_*, counters *_total, durations *_seconds', async () => {

@@ -1,56 +1,59 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ClassifierService, type InferenceStats } from '@app/inference';
+import { ModelLoader, type InferenceStats } from '@app/inference';
 import { METRIC_PREFIX } from './metrics-registry';
 
-type Outcome = 'overloaded' | 'timeout' | 'abandoned';
+/** Each ready model's inference queue counters, by model name. */
+function queues(models: ModelLoader): Array<{ model: string; stats: InferenceStats }> {
+  return models
+    .servedModels()
+    .flatMap(({ name, state }) =>
+      state.status === 'ready' ? [{ model: name, stats: state.model.inference.stats() }] : [],
+    );
+}
 
 /**
- * The inference workers' admission queue, read at scrape time: depth, running tasks, workers, and the requests it
- * turned away. Nothing is reported while no model is loaded.
+ * Each model's inference workers and admission queue, read at scrape time: depth, running tasks, workers, and the
+ * images it turned away. Nothing is reported for a model that is not loaded.
  */
 @Injectable()
 export class InferenceQueueMetrics {
-  constructor(registry: Registry, classifier: ClassifierService) {
-    const stats = (): InferenceStats | undefined => classifier.inferenceStats();
-    const gauge = (name: string, help: string, read: (s: InferenceStats) => number) =>
+  constructor(registry: Registry, models: ModelLoader) {
+    const gauge = (name: string, help: string, read: (stats: InferenceStats) => number) =>
       new Gauge({
         name: `${METRIC_PREFIX}${name}`,
         help,
+        labelNames: ['model'],
         registers: [registry],
         collect() {
           this.reset();
-          const current = stats();
-          if (current) this.set(read(current));
+          for (const { model, stats } of queues(models)) this.set({ model }, read(stats));
         },
       });
-    gauge('inference_queue_depth', 'Images waiting for a free inference worker.', (s) => s.queued);
+    gauge('inference_queue_depth', 'Images waiting for a free inference worker.', (stats) => stats.queued);
     gauge(
       'inference_queue_capacity',
       'Most images that may wait; one more is refused with 503 overloaded.',
-      (s) => s.maxQueue,
+      (stats) => stats.maxQueue,
     );
-    gauge('inference_running', 'Images being decoded and classified right now.', (s) => s.running);
+    gauge('inference_running', 'Images being decoded and classified right now.', (stats) => stats.running);
     gauge(
       'inference_workers',
       'Inference worker threads (0: the main thread runs the model).',
-      (s) => s.workers,
+      (stats) => stats.workers,
     );
-    new Counter<'outcome'>({
+    new Counter<'model' | 'outcome'>({
       name: `${METRIC_PREFIX}inference_rejections_total`,
       help: 'Images the inference queue did not run to the end: `overloaded` (queue full), `timeout` (deadline passed), `abandoned` (client left).',
-      labelNames: ['outcome'],
+      labelNames: ['model', 'outcome'],
       registers: [registry],
       collect() {
         this.reset();
-        const current = stats();
-        if (!current) return;
-        const counts: Record<Outcome, number> = {
-          overloaded: current.overloaded,
-          timeout: current.timedOut,
-          abandoned: current.abandoned,
-        };
-        for (const [outcome, count] of Object.entries(counts)) this.inc({ outcome }, count);
+        for (const { model, stats } of queues(models)) {
+          this.inc({ model, outcome: 'overloaded' }, stats.overloaded);
+          this.inc({ model, outcome: 'timeout' }, stats.timedOut);
+          this.inc({ model, outcome: 'abandoned' }, stats.abandoned);
+        }
       },
     });
   }

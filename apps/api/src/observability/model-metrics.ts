@@ -3,30 +3,37 @@ import { Gauge, Registry } from 'prom-client';
 import { ModelLoader } from '@app/inference';
 import { METRIC_PREFIX } from './metrics-registry';
 
-/** `food_vision_model_info{name,version,format,engine,backend} 1` once a model is served, and readiness as 0/1. */
+/**
+ * `food_vision_model_info{name,version,format,engine,backend} 1` for each model being served, and each model's
+ * readiness as 0/1; read from the model loader at scrape time.
+ */
 @Injectable()
 export class ModelMetrics {
   constructor(registry: Registry, models: ModelLoader) {
     new Gauge({
       name: `${METRIC_PREFIX}model_info`,
-      help: 'The model being served (always 1; the labels carry the information). Absent until the model is loaded.',
+      help: 'Each model being served (always 1; the labels carry the information). Absent until it is loaded.',
       labelNames: ['name', 'version', 'format', 'engine', 'backend'],
       registers: [registry],
       collect() {
         this.reset();
-        const state = models.modelState;
-        if (state.status !== 'ready') return;
-        const { resolved, runtime } = state.model;
-        const { name, version, format } = resolved.manifest;
-        this.set({ name, version, format, engine: runtime.engine, backend: runtime.backend }, 1);
+        for (const { state } of models.servedModels()) {
+          if (state.status !== 'ready') continue;
+          const { resolved, runtime } = state.model;
+          const { name, version, format } = resolved.manifest;
+          this.set({ name, version, format, engine: runtime.engine, backend: runtime.backend }, 1);
+        }
       },
     });
     new Gauge({
       name: `${METRIC_PREFIX}model_ready`,
       help: '1 once the model is loaded and warmed up, 0 while it loads or after it failed to load.',
+      labelNames: ['name'],
       registers: [registry],
       collect() {
-        this.set(models.modelState.status === 'ready' ? 1 : 0);
+        this.reset();
+        for (const { name, state } of models.servedModels())
+          this.set({ name }, state.status === 'ready' ? 1 : 0);
       },
     });
   }
