@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchItemFailure, BatchItemSuccess, FoodVisionApi, PredictionRequest } from '../libs/sdk/src';
+import type { BatchItemFailure, BatchItemSuccess, FoodVisionApi, PredictionRequest } from '@app/sdk';
 import { checkedClient, ok, OpenApiContract } from './support/contract';
 import { serveBytes, startImageServer, type ImageServer, type Route } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';

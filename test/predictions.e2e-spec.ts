@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadPhoto, type FoodVisionApi, type PredictionResponse } from '../libs/sdk/src';
+import { uploadPhoto, type FoodVisionApi, type PredictionResponse } from '@app/sdk';
 import { checkedClient, ok, OpenApiContract } from './support/contract';
 import { startImageServer, serveBytes, type ImageServer, type Route } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';

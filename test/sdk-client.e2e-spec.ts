@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadPhoto, type FoodVisionApi } from '../libs/sdk/src';
+import { uploadPhoto, type FoodVisionApi } from '@app/sdk';
 import { checkedClient, ok, type OpenApiContract } from './support/contract';
 import { serveBytes, startImageServer, type ImageServer } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
@@ -62,7 +62,7 @@ describe('the generated TypeScript SDK', () => {
     expect(results.map((result) => result.status)).toEqual([200, 400]);
   });
 
-  it('lists and describes models, and reports health and metrics', async () => {
+  it('lists, describes and reloads models, and reports health and metrics', async () => {
     const { models } = await ok(api.listModels());
     expect(models.map((model) => model.name)).toEqual([MODEL]);
     expect((await ok(api.getModel({ path: { name: MODEL } }))).label_count).toBe(101);
@@ -70,6 +70,8 @@ describe('the generated TypeScript SDK', () => {
     expect((await ok(api.getReadiness())).status).toBe('ok');
     expect((await ok(api.getWelcome())).message).toBe('Welcome to the Food Vision API!');
     expect(await ok(api.getMetrics())).toContain('# TYPE');
+    const reloaded = await ok(api.reloadModel({ path: { name: MODEL } }));
+    expect(reloaded).toMatchObject({ name: MODEL, status: 'ready', label_count: 101 });
   });
 
   it('speaks the Open Inference Protocol through the same client', async () => {

@@ -4,14 +4,14 @@
  * docs/protocol/extension_classification.md), not with the SDK. Every response is also checked against
  * openapi.json.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecoder } from '@app/image-fetch';
-import { ModelLoader } from '@app/inference';
+import { ModelLoader, toModelInput, type ModelInputSpec } from '@app/inference';
 import { OpenApiContract } from './support/contract';
-import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
+import { FIXTURE_MODELS, foodPhotos, type FixtureModel } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 
 const MODEL = 'food101-mobilenet-v1-int8';
@@ -98,7 +98,7 @@ describe('Open Inference Protocol with the real Food-101 model', () => {
       await expectError(
         await checkedFetch(`${url}/v2/models/${MODEL}/versions/7/ready`),
         404,
-        /no version "7"/,
+        /serves version 1, not 7/,
       );
     });
   });
@@ -110,7 +110,7 @@ describe('Open Inference Protocol with the real Food-101 model', () => {
       const body = (await response.json()) as { name: string; version: string; extensions: string[] };
       expect(typeof body.name).toBe('string');
       expect(typeof body.version).toBe('string');
-      expect(body.extensions).toContain('classification');
+      expect(body.extensions).toEqual(['classification', 'binary_tensor_data']);
     });
 
     it('describes the model: versions, platform, and tensors with -1 for the batch dimension', async () => {
@@ -309,6 +309,130 @@ describe('Open Inference Protocol with the real Food-101 model', () => {
     });
   });
 
+  describe('the binary tensor data extension (Triton extension_binary_data.md)', () => {
+    /** "The binary data for a tensor is delivered in the HTTP body after the JSON object", in input order. */
+    function postBinary(header: unknown, tensors: Buffer[], headerLength?: number): Promise<Response> {
+      const json = Buffer.from(JSON.stringify(header));
+      return checkedFetch(`${url}/v2/models/${MODEL}/infer`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(headerLength ?? json.length),
+        },
+        body: Buffer.concat([json, ...tensors]),
+      });
+    }
+    /** "For BYTES type an element is represented by a 4-byte unsigned integer giving the length followed by the actual bytes." */
+    const bytesTensor = (elements: Buffer[]) =>
+      Buffer.concat(
+        elements.flatMap((element) => {
+          const length = Buffer.alloc(4);
+          length.writeUInt32LE(element.length);
+          return [length, element];
+        }),
+      );
+    const fp32Tensor = (values: number[]) => {
+      const bytes = Buffer.alloc(values.length * 4);
+      values.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+      return bytes;
+    };
+
+    it('reads BYTES and FP32 tensors sent as bytes after the JSON, with the answers of the JSON form', async () => {
+      const files = [readFileSync(photos[3].path), readFileSync(photos[4].path)];
+      const asJson = (await (
+        await infer(url, {
+          inputs: [
+            {
+              name: 'image',
+              shape: [2],
+              datatype: 'BYTES',
+              data: files.map((file) => file.toString('base64')),
+            },
+          ],
+        })
+      ).json()) as InferenceResponse;
+      const images = bytesTensor(files);
+      const binary = await postBinary(
+        {
+          inputs: [
+            { name: 'image', shape: [2], datatype: 'BYTES', parameters: { binary_data_size: images.length } },
+          ],
+          outputs: [{ name: 'probabilities', parameters: { binary_data: false } }],
+        },
+        [images],
+      );
+      expect(binary.status).toBe(200);
+      expect(await binary.json()).toEqual(asJson);
+
+      const decoder = new ImageDecoder({ maxPixels: 40_000_000 });
+      const decoded = await decoder.decode(files[0], {
+        width: 224,
+        height: 224,
+        method: 'bilinear',
+        fit: 'fill',
+      });
+      const tensor = fp32Tensor(Array.from(decoded.data));
+      const fromTensor = await postBinary(
+        {
+          inputs: [
+            {
+              name: 'input',
+              shape: [1, 224, 224, 3],
+              datatype: 'FP32',
+              parameters: { binary_data_size: tensor.length },
+            },
+          ],
+        },
+        [tensor],
+      );
+      expect(fromTensor.status).toBe(200);
+      const [output] = ((await fromTensor.json()) as InferenceResponse).outputs;
+      expect(output.data).toEqual(asJson.outputs[0].data.slice(0, 101));
+    });
+
+    it('reads a JSON body sent without a JSON content type', async () => {
+      const response = await checkedFetch(`${url}/v2/models/${MODEL}/infer`, {
+        method: 'POST',
+        body: Buffer.from(
+          JSON.stringify({
+            inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [base64Of(photos[0].path)] }],
+          }),
+        ),
+      });
+      expect(response.status).toBe(200);
+    });
+
+    it('refuses sizes that do not add up, and raw binary requests', async () => {
+      const images = bytesTensor([readFileSync(photos[0].path)]);
+      const input = (size: number) => ({
+        name: 'image',
+        shape: [1],
+        datatype: 'BYTES',
+        parameters: { binary_data_size: size },
+      });
+      await expectError(
+        await postBinary({ inputs: [input(images.length + 10)] }, [images]),
+        400,
+        /binary_data_size/,
+      );
+      await expectError(
+        await postBinary({ inputs: [input(images.length - 10)] }, [images]),
+        400,
+        /cut off|after the last/,
+      );
+      await expectError(
+        await postBinary({ inputs: [input(images.length)] }, [images], 0),
+        400,
+        /Raw binary requests/,
+      );
+      await expectError(
+        await postBinary({ inputs: [input(images.length)] }, [images], 10_000_000),
+        400,
+        /Inference-Header-Content-Length/,
+      );
+    });
+  });
+
   describe('errors: 400 for a bad request, 404 for an unknown model, always {"error"}', () => {
     const photo = () => base64Of(photos[0].path);
 
@@ -376,7 +500,7 @@ describe('Open Inference Protocol with the real Food-101 model', () => {
       await expectError(
         await infer(url, body, `/v2/models/${MODEL}/versions/9/infer`),
         404,
-        /no version "9"/,
+        /serves version 1, not 9/,
       );
       const unknown = await fetch(`${url}/v2/repository/index`);
       await expectError(unknown, 404, /no GET \/v2\/repository\/index/);
@@ -414,7 +538,7 @@ describe('Open Inference Protocol while the model cannot load', () => {
 
   it('is live but not ready (a 4xx means false), and says why; inference is 503 with Retry-After', async () => {
     expect((await checkedFetch(`${running.baseUrl}/v2/health/live`)).status).toBe(200);
-    await expectError(await checkedFetch(`${running.baseUrl}/v2/health/ready`), 400, /could not be loaded/);
+    await expectError(await checkedFetch(`${running.baseUrl}/v2/health/ready`), 400, /is missing .*tflite/);
     await expectError(
       await checkedFetch(`${running.baseUrl}/v2/models/${MODEL}/ready`),
       400,
@@ -460,5 +584,102 @@ describe('Open Inference Protocol behind API keys', () => {
       headers: { 'x-api-key': 'k-123456789' },
     });
     expect(allowed.status).toBe(200);
+  });
+});
+
+describe('Open Inference Protocol over a model store with two models', () => {
+  const THREE_CLASS = 'food101-3class-cnn';
+  let store: string;
+  let running: RunningApp;
+  const pizza = foodPhotos().find((photo) => photo.file === 'pizza__1.jpg')!.path;
+
+  /** `<store>/<name>/<version>/`: the fixture's manifest at `version`, with links to its files. */
+  function addVersion(fixture: FixtureModel, version: string): void {
+    const manifest = JSON.parse(readFileSync(fixture.manifest, 'utf8')) as {
+      name: string;
+      files: Array<{ path: string }>;
+    };
+    const dir = join(store, manifest.name, version);
+    mkdirSync(dir, { recursive: true });
+    for (const file of manifest.files)
+      symlinkSync(join(fixture.dir, basename(file.path)), join(dir, file.path));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, version }));
+  }
+
+  beforeAll(async () => {
+    store = mkdtempSync(join(tmpdir(), 'food-vision-v2-store-'));
+    addVersion(FIXTURE_MODELS.food101Tflite, '1');
+    addVersion(FIXTURE_MODELS.food101Tflite, '2');
+    addVersion(FIXTURE_MODELS.food101ThreeClassTflite, '1');
+    running = await startTestApp(FIXTURE_MODELS.food101Tflite, { MODEL_STORE: store, DEFAULT_MODEL: MODEL });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    rmSync(store, { recursive: true, force: true });
+  });
+
+  it('describes each model by name, with the version it serves', async () => {
+    const metadata = async (path: string) =>
+      (await (await checkedFetch(`${running.baseUrl}${path}`)).json()) as Record<string, unknown>;
+    expect(await metadata(`/v2/models/${THREE_CLASS}`)).toEqual({
+      name: THREE_CLASS,
+      versions: ['1'],
+      platform: 'tensorflow_tflite',
+      inputs: [
+        { name: 'image', datatype: 'BYTES', shape: [-1] },
+        { name: 'input', datatype: 'FP32', shape: [-1, 64, 64, 3] },
+      ],
+      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 3] }],
+    });
+    expect(await metadata(`/v2/models/${MODEL}`)).toMatchObject({ versions: ['2'] });
+    expect((await checkedFetch(`${running.baseUrl}/v2/models/${MODEL}/versions/2/ready`)).status).toBe(200);
+    await expectError(
+      await checkedFetch(`${running.baseUrl}/v2/models/${MODEL}/versions/1`),
+      404,
+      /serves version 2, not 1/,
+    );
+    expect((await checkedFetch(`${running.baseUrl}/v2/health/ready`)).status).toBe(200);
+  });
+
+  it("runs each model on its own input: photos for both, the float model's own tensor for the small one", async () => {
+    const photo = { name: 'image', shape: [1], datatype: 'BYTES', data: [base64Of(pizza)] };
+    const small = (await (
+      await infer(running.baseUrl, { inputs: [photo] }, `/v2/models/${THREE_CLASS}/infer`)
+    ).json()) as InferenceResponse;
+    expect(small).toMatchObject({ model_name: THREE_CLASS, model_version: '1' });
+    expect(small.outputs[0].shape).toEqual([1, 3]);
+    const big = (await (
+      await infer(running.baseUrl, { inputs: [photo] }, `/v2/models/${MODEL}/versions/2/infer`)
+    ).json()) as InferenceResponse;
+    expect(big).toMatchObject({ model_name: MODEL, model_version: '2' });
+    expect(labels[argmax(rows(big.outputs[0])[0])]).toBe('pizza');
+
+    // The 3-class model takes float32 in 0..1: the client sends exactly that, preprocessed as its manifest says.
+    const spec = (
+      JSON.parse(readFileSync(FIXTURE_MODELS.food101ThreeClassTflite.manifest, 'utf8')) as {
+        input: ModelInputSpec;
+      }
+    ).input;
+    const image = await new ImageDecoder({ maxPixels: 40_000_000 }).decode(readFileSync(pizza), {
+      width: 64,
+      height: 64,
+      method: 'bilinear',
+      fit: 'fill',
+    });
+    const tensor = Array.from(toModelInput(image, spec).data);
+    expect(Math.max(...tensor)).toBeLessThanOrEqual(1);
+    const fromTensor = (await (
+      await infer(
+        running.baseUrl,
+        { inputs: [{ name: 'input', shape: [1, 64, 64, 3], datatype: 'FP32', data: tensor }] },
+        `/v2/models/${THREE_CLASS}/infer`,
+      )
+    ).json()) as InferenceResponse;
+    expect(fromTensor.outputs[0].data).toEqual(small.outputs[0].data);
+    const smallLabels = readFileSync(join(FIXTURE_MODELS.food101ThreeClassTflite.dir, 'labels.txt'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(smallLabels[argmax(rows(small.outputs[0])[0])]).toBe('pizza');
   });
 });

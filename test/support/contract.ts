@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createFoodVisionClient, type FoodVisionApi } from '../../libs/sdk/src';
+import { createFoodVisionClient, type FoodVisionApi } from '@app/sdk';
 
 /** The parts of an OpenAPI 3 document the contract check reads. */
 interface OpenApiDocument {

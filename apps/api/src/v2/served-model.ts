@@ -1,4 +1,4 @@
-import type { ModelFormat, ModelManifest, ModelState } from '@app/inference';
+import type { ModelFormat, ModelLoader, ModelManifest, ServedModel } from '@app/inference';
 import { problem } from '@app/problem';
 import type { V2ModelMetadataDto } from './dto/v2-metadata.dto';
 
@@ -15,40 +15,46 @@ const PLATFORMS: Record<ModelFormat, string> = {
   onnx: 'onnx_onnxv1',
 };
 
-export type KnownModel = ModelState & { manifest: ModelManifest };
+/** The versions a request may name: the one served (the latest of a model store's version folders). */
+function requestableVersions({ state, versions }: ServedModel): string[] {
+  return state.manifest ? [state.manifest.version] : versions.slice(-1);
+}
 
-/** The served model called `name` (at `version`, when given), or a 404 `model_not_found` that names what is served. */
-export function servedModel(state: ModelState, name: string, version?: string): KnownModel {
-  const manifest = state.manifest;
-  if (!manifest || manifest.name !== name) {
-    const served = manifest ? `; this server serves "${manifest.name}"` : '';
-    throw problem('model_not_found', `There is no model named "${name}"${served}.`);
-  }
-  if (version !== undefined && version !== manifest.version) {
+/** The served model called `name` (serving `version`, when given), or a 404 problem that says what is served. */
+export function servedModel(models: ModelLoader, name: string, version?: string): ServedModel {
+  const served = models.stateOf(name);
+  const available = requestableVersions(served);
+  if (version !== undefined && !available.includes(version)) {
     throw problem(
-      'model_not_found',
-      `Model "${name}" has no version "${version}"; the version served is "${manifest.version}".`,
+      'model_version_not_found',
+      `Model ${name} serves version ${available.join(', ') || '(none yet)'}, not ${version}; omit the version or ask for the one served.`,
     );
   }
-  return state as KnownModel;
+  return served;
 }
 
 /** Why the model cannot answer yet, or undefined when it is ready. */
-export function notReadyReason(state: ModelState): string | undefined {
+export function notReadyReason({ name, state }: ServedModel): string | undefined {
   if (state.status === 'ready') return undefined;
-  if (state.status === 'loading') return 'The model is still loading; retry in a few seconds.';
-  return `The model could not be loaded: ${state.reason}`;
+  if (state.status === 'loading') return `Model ${name} is still loading; retry in a few seconds.`;
+  return `Model ${name} could not be loaded: ${state.reason}`;
 }
 
 /** The Open Inference Protocol view of the model: its two alternative inputs and its probabilities output. */
-export function toV2ModelMetadata(model: KnownModel): V2ModelMetadataDto {
-  const { manifest } = model;
+export function toV2ModelMetadata(served: ServedModel): V2ModelMetadataDto {
+  const manifest: ModelManifest | undefined = served.state.manifest;
+  if (!manifest) {
+    throw problem('model_not_ready', `Model ${served.name} is still loading; its inputs are not known yet.`, {
+      retry_after_seconds: 5,
+    });
+  }
   const { height, width } = manifest.input;
+  const { state } = served;
   const labelCount =
-    model.status === 'ready' ? model.model.resolved.labels.length : (manifest.labels?.length ?? -1);
+    state.status === 'ready' ? state.model.resolved.labels.length : (manifest.labels?.length ?? -1);
   return {
-    name: manifest.name,
-    versions: [manifest.version],
+    name: served.name,
+    versions: requestableVersions(served),
     platform: PLATFORMS[manifest.format],
     inputs: [
       { name: IMAGE_INPUT, datatype: 'BYTES', shape: [-1] },

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ClassifierService, ModelLoader, type Classification } from '@app/inference';
+import { ImageSourceService } from '@app/image-fetch';
+import {
+  ClassifierService,
+  ModelLoader,
+  type Classification,
+  type ModelInputSpec,
+  type ModelSelector,
+} from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
 import { mapLimited } from '../concurrency/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
 import { BATCH_CONCURRENCY } from '../predictions/batch-prediction.service';
-import { PredictionService } from '../predictions/prediction.service';
 import type {
   V2InferenceRequestDto,
   V2InferenceResponseDto,
@@ -29,7 +35,7 @@ interface RequestedOutput {
 export class V2InferenceService {
   constructor(
     private readonly models: ModelLoader,
-    private readonly predictions: PredictionService,
+    private readonly sources: ImageSourceService,
     private readonly classifier: ClassifierService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
   ) {}
@@ -40,15 +46,17 @@ export class V2InferenceService {
     request: V2InferenceRequestDto,
     signal: AbortSignal,
   ): Promise<V2InferenceResponseDto> {
-    const { manifest } = servedModel(this.models.modelState, name, version);
-    const { labels } = this.models.ready().resolved;
+    servedModel(this.models, name, version);
+    const model: ModelSelector = { name, version };
+    // 503 while it is not ready; otherwise its labels and input spec for this request.
+    const { manifest, labels } = this.models.ready(model).resolved;
     const outputs = requestedOutputs(request.outputs, labels.length);
     if (request.inputs.length !== 1) {
       throw invalid(
         `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
       );
     }
-    const rows = await this.probabilities(request.inputs[0], labels.length, signal);
+    const rows = await this.probabilities(request.inputs[0], model, manifest.input, labels.length, signal);
     return {
       model_name: manifest.name,
       model_version: manifest.version,
@@ -60,6 +68,8 @@ export class V2InferenceService {
   /** One probability row per image, in label order. */
   private async probabilities(
     input: V2RequestInputDto,
+    model: ModelSelector,
+    spec: ModelInputSpec,
     labelCount: number,
     signal: AbortSignal,
   ): Promise<Float32Array[]> {
@@ -80,16 +90,16 @@ export class V2InferenceService {
           `Input "${IMAGE_INPUT}" must have shape [N] or [N, 1]; it has [${input.shape.join(', ')}].`,
         );
       }
-      tasks = bytesElements(values, input.name).map(
-        (base64) => async (taskSignal) =>
-          (await this.predictions.predict({ kind: 'base64', base64 }, labelCount, taskSignal)).classification,
-      );
+      tasks = bytesElements(values, input.name).map((base64) => async (taskSignal) => {
+        const bytes = await this.sources.bytes({ kind: 'base64', base64 }, taskSignal);
+        return this.classifier.classifyImageBytes(bytes, labelCount, taskSignal, model);
+      });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
         throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${input.datatype}.`);
       }
-      tasks = modelInputs(values, input.shape, input.datatype, this.classifier.inputSpec(), input.name).map(
-        (tensor) => (taskSignal) => this.classifier.classifyTensor(tensor, labelCount, taskSignal),
+      tasks = modelInputs(values, input.shape, input.datatype, spec, input.name).map(
+        (tensor) => (taskSignal) => this.classifier.classifyTensor(tensor, labelCount, taskSignal, model),
       );
     } else {
       throw invalid(

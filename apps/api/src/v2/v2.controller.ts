@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, UseFilters } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  UseFilters,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ModelLoader } from '@app/inference';
@@ -7,6 +17,7 @@ import { API_VERSION } from '../openapi/openapi-document';
 import { abortSignalFor } from '../predictions/request-abort';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { ApiV2Errors } from './api-v2-errors.decorator';
+import { BinaryTensorBodyInterceptor } from './binary-tensor-body';
 import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-health.dto';
 import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
@@ -19,7 +30,7 @@ import { v2ValidationPipe } from './v2-validation';
 const MODEL_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', description: 'The model name.' };
 const VERSION_PARAM = { name: 'version', example: '1', description: 'The model version.' };
 const INFER_DESCRIPTION =
-  'Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Errors are `{"error": "..."}`.';
+  'Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Tensors may also follow the JSON as bytes (binary tensor data extension: `Inference-Header-Content-Length`, `parameters.binary_data_size`; BYTES elements length-prefixed); answers are always JSON. Errors are `{"error": "..."}`.';
 
 /**
  * The Open Inference Protocol (KServe V2) REST API beside the native one, so KServe, Triton clients and Seldon
@@ -40,7 +51,11 @@ export class V2Controller {
   @ApiOkResponse({ type: V2ServerMetadataDto })
   @ApiV2Errors(401, 429)
   serverMetadata(): V2ServerMetadataDto {
-    return { name: 'food-vision-api', version: API_VERSION, extensions: ['classification'] };
+    return {
+      name: 'food-vision-api',
+      version: API_VERSION,
+      extensions: ['classification', 'binary_tensor_data'],
+    };
   }
 
   @Get('health/live')
@@ -61,8 +76,8 @@ export class V2Controller {
   @ApiV2Errors(400)
   serverReady(): V2ServerReadyDto {
     if (this.shutdown.draining) throw notReady('The server is shutting down.');
-    const reason = notReadyReason(this.models.modelState);
-    if (reason) throw notReady(reason);
+    const { ready, reasons } = this.models.readiness();
+    if (!ready) throw notReady(Object.values(reasons).join(' '));
     return { ready: true };
   }
 
@@ -70,9 +85,9 @@ export class V2Controller {
   @ApiOperation({ summary: 'Model metadata: versions, platform, input and output tensors' })
   @ApiParam(MODEL_PARAM)
   @ApiOkResponse({ type: V2ModelMetadataDto })
-  @ApiV2Errors(401, 404, 429)
+  @ApiV2Errors(401, 404, 429, 503)
   modelMetadata(@Param('name') name: string): V2ModelMetadataDto {
-    return toV2ModelMetadata(servedModel(this.models.modelState, name));
+    return toV2ModelMetadata(servedModel(this.models, name));
   }
 
   @Get('models/:name/versions/:version')
@@ -80,9 +95,9 @@ export class V2Controller {
   @ApiParam(MODEL_PARAM)
   @ApiParam(VERSION_PARAM)
   @ApiOkResponse({ type: V2ModelMetadataDto })
-  @ApiV2Errors(401, 404, 429)
+  @ApiV2Errors(401, 404, 429, 503)
   modelVersionMetadata(@Param('name') name: string, @Param('version') version: string): V2ModelMetadataDto {
-    return toV2ModelMetadata(servedModel(this.models.modelState, name, version));
+    return toV2ModelMetadata(servedModel(this.models, name, version));
   }
 
   @Get('models/:name/ready')
@@ -108,6 +123,7 @@ export class V2Controller {
 
   @Post('models/:name/infer')
   @HttpCode(200)
+  @UseInterceptors(BinaryTensorBodyInterceptor)
   @ApiOperation({
     summary: 'Inference: classify images (BYTES) or model-input tensors (FP32)',
     description: INFER_DESCRIPTION,
@@ -125,6 +141,7 @@ export class V2Controller {
 
   @Post('models/:name/versions/:version/infer')
   @HttpCode(200)
+  @UseInterceptors(BinaryTensorBodyInterceptor)
   @ApiOperation({ summary: 'Inference with one version', description: INFER_DESCRIPTION })
   @ApiParam(MODEL_PARAM)
   @ApiParam(VERSION_PARAM)
@@ -140,9 +157,9 @@ export class V2Controller {
   }
 
   private readiness(name: string, version?: string): V2ModelReadyDto {
-    const model = servedModel(this.models.modelState, name, version);
+    const model = servedModel(this.models, name, version);
     const reason = notReadyReason(model);
     if (reason) throw notReady(reason);
-    return { name: model.manifest.name, ready: true };
+    return { name: model.name, ready: true };
   }
 }

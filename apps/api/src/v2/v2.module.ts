@@ -1,13 +1,11 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
-import { PredictionsModule } from '../predictions/predictions.module';
 import { notFound, sendV2Failure, toV2Failure } from './v2-errors';
 import { V2Controller } from './v2.controller';
 import { V2InferenceService } from './v2-inference.service';
 
 @Module({
-  imports: [PredictionsModule],
   controllers: [V2Controller],
   providers: [V2InferenceService],
 })

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses } from './types.gen.js';
+import type { GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, ReloadModelData, ReloadModelErrors, ReloadModelResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -123,7 +123,7 @@ export class FoodVisionApi extends HeyApiClient {
     }
     
     /**
-     * List the models this service serves, with their status
+     * List the models this service serves, with their versions and status
      */
     public listModels<ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>): RequestResult<ListModelsResponses, ListModelsErrors, ThrowOnError> {
         return (options?.client ?? this.client).get<ListModelsResponses, ListModelsErrors, ThrowOnError>({
@@ -140,6 +140,19 @@ export class FoodVisionApi extends HeyApiClient {
         return (options.client ?? this.client).get<GetModelResponses, GetModelErrors, ThrowOnError>({
             security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
             url: '/v1/models/{name}',
+            ...options
+        });
+    }
+    
+    /**
+     * Load the newest files of a model and swap them in without dropping a request
+     *
+     * Loads the latest version folder of a model store (or re-reads the manifest), warms it, swaps it in and then releases the previous version once its in-flight requests are done. If the new files cannot be served, the previous version keeps serving and the answer is a `model_reload_failed` problem. An admin operation: guarded by the API keys when they are on.
+     */
+    public reloadModel<ThrowOnError extends boolean = false>(options: Options<ReloadModelData, ThrowOnError>): RequestResult<ReloadModelResponses, ReloadModelErrors, ThrowOnError> {
+        return (options.client ?? this.client).post<ReloadModelResponses, ReloadModelErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/models/{name}/reload',
             ...options
         });
     }
@@ -222,7 +235,7 @@ export class FoodVisionApi extends HeyApiClient {
     /**
      * Inference: classify images (BYTES) or model-input tensors (FP32)
      *
-     * Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Errors are `{"error": "..."}`.
+     * Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Tensors may also follow the JSON as bytes (binary tensor data extension: `Inference-Header-Content-Length`, `parameters.binary_data_size`; BYTES elements length-prefixed); answers are always JSON. Errors are `{"error": "..."}`.
      */
     public modelInfer<ThrowOnError extends boolean = false>(options: Options<ModelInferData, ThrowOnError>): RequestResult<ModelInferResponses, ModelInferErrors, ThrowOnError> {
         return (options.client ?? this.client).post<ModelInferResponses, ModelInferErrors, ThrowOnError>({
@@ -239,7 +252,7 @@ export class FoodVisionApi extends HeyApiClient {
     /**
      * Inference with one version
      *
-     * Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Errors are `{"error": "..."}`.
+     * Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Tensors may also follow the JSON as bytes (binary tensor data extension: `Inference-Header-Content-Length`, `parameters.binary_data_size`; BYTES elements length-prefixed); answers are always JSON. Errors are `{"error": "..."}`.
      */
     public modelVersionInfer<ThrowOnError extends boolean = false>(options: Options<ModelVersionInferData, ThrowOnError>): RequestResult<ModelVersionInferResponses, ModelVersionInferErrors, ThrowOnError> {
         return (options.client ?? this.client).post<ModelVersionInferResponses, ModelVersionInferErrors, ThrowOnError>({

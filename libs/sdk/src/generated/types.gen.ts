@@ -83,6 +83,14 @@ export type PredictionUpload = {
      * How many classes to return, most likely first.
      */
     top_k?: number;
+    /**
+     * Which model to ask; the default model when omitted.
+     */
+    model?: string;
+    /**
+     * The model version expected.
+     */
+    model_version?: string;
 };
 
 /**
@@ -98,9 +106,17 @@ export type PredictionRequest = {
      */
     image?: string;
     /**
-     * How many classes to return, most likely first (1 to the number of labels).
+     * How many classes to return, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
      */
     top_k?: number;
+    /**
+     * Which model to ask (GET /v1/models lists them); the default model when omitted.
+     */
+    model?: string;
+    /**
+     * The model version expected; refused with 404 `model_version_not_found` when another one is served.
+     */
+    model_version?: string;
 };
 
 /**
@@ -221,9 +237,17 @@ export type BatchPredictionRequest = {
      */
     items: Array<BatchPredictionItem>;
     /**
-     * How many classes to return per photo, most likely first (1 to the number of labels).
+     * How many classes to return per photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
      */
     top_k?: number;
+    /**
+     * Which model classifies every item (GET /v1/models lists them); the default model when omitted.
+     */
+    model?: string;
+    /**
+     * The model version expected.
+     */
+    model_version?: string;
 };
 
 /**
@@ -241,8 +265,18 @@ export type BatchPredictionResponse = {
  */
 export type ModelSummary = {
     name: string;
+    /**
+     * The version served (or being loaded).
+     */
     version: string;
-    format: 'tflite' | 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'onnx';
+    /**
+     * Versions found for this model, oldest first; the latest is served.
+     */
+    versions: Array<string>;
+    /**
+     * Present once the manifest was read.
+     */
+    format?: 'tflite' | 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'onnx';
     status: 'loading' | 'ready' | 'failed';
     /**
      * Why the model is not ready, when it failed.
@@ -330,8 +364,18 @@ export type ModelLicense = {
  */
 export type ModelMetadata = {
     name: string;
+    /**
+     * The version served (or being loaded).
+     */
     version: string;
-    format: 'tflite' | 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'onnx';
+    /**
+     * Versions found for this model, oldest first; the latest is served.
+     */
+    versions: Array<string>;
+    /**
+     * Present once the manifest was read.
+     */
+    format?: 'tflite' | 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'onnx';
     status: 'loading' | 'ready' | 'failed';
     /**
      * Why the model is not ready, when it failed.
@@ -346,8 +390,11 @@ export type ModelMetadata = {
      * Present once the model is loaded.
      */
     runtime?: ModelRuntime;
-    input: InputSpec;
-    output_kind: 'probabilities' | 'logits';
+    /**
+     * Present once the manifest was read.
+     */
+    input?: InputSpec;
+    output_kind?: 'probabilities' | 'logits';
     label_count?: number;
     /**
      * Present once the model is loaded.
@@ -357,7 +404,10 @@ export type ModelMetadata = {
      * sha256 of the model file being served.
      */
     sha256?: string;
-    license: ModelLicense;
+    /**
+     * Present once the manifest was read.
+     */
+    license?: ModelLicense;
     source_url?: string;
     loaded_at?: string;
     /**
@@ -402,7 +452,7 @@ export type V2ServerMetadata = {
     name: string;
     version: string;
     /**
-     * `classification`: Triton's classification extension (top-k labels as BYTES).
+     * Triton's `classification` (top-k labels as BYTES) and `binary_tensor_data` (tensor bytes after the JSON, requests only; answers are JSON).
      */
     extensions: Array<string>;
 };
@@ -668,6 +718,10 @@ export type PredictErrors = {
      */
     401: Problem;
     /**
+     * Problem details; `code` is one of: `model_not_found`, `model_version_not_found`.
+     */
+    404: Problem;
+    /**
      * Problem details; `code` is one of: `too_large`, `payload_too_large`, `image_too_many_pixels`.
      */
     413: Problem;
@@ -728,6 +782,10 @@ export type PredictBatchErrors = {
      * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
      */
     401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`, `model_version_not_found`.
+     */
+    404: Problem;
     /**
      * Problem details; `code` is one of: `payload_too_large`.
      */
@@ -790,6 +848,9 @@ export type ListModelsResponse = ListModelsResponses[keyof ListModelsResponses];
 export type GetModelData = {
     body?: never;
     path: {
+        /**
+         * The model name.
+         */
         name: string;
     };
     query?: never;
@@ -818,6 +879,48 @@ export type GetModelResponses = {
 };
 
 export type GetModelResponse = GetModelResponses[keyof GetModelResponses];
+
+export type ReloadModelData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/models/{name}/reload';
+};
+
+export type ReloadModelErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`.
+     */
+    404: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `model_reload_failed`.
+     */
+    500: Problem;
+};
+
+export type ReloadModelError = ReloadModelErrors[keyof ReloadModelErrors];
+
+export type ReloadModelResponses = {
+    /**
+     * The model now served.
+     */
+    200: ModelMetadata;
+};
+
+export type ReloadModelResponse = ReloadModelResponses[keyof ReloadModelResponses];
 
 export type GetLivenessData = {
     body?: never;
@@ -940,6 +1043,10 @@ export type ModelMetadataErrors = {
      * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
      */
     429: V2Error;
+    /**
+     * The model is not ready, or the server is overloaded; see Retry-After. The protocol's error object.
+     */
+    503: V2Error;
 };
 
 export type ModelMetadataError = ModelMetadataErrors[keyof ModelMetadataErrors];
@@ -979,6 +1086,10 @@ export type ModelVersionMetadataErrors = {
      * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. The protocol's error object.
      */
     429: V2Error;
+    /**
+     * The model is not ready, or the server is overloaded; see Retry-After. The protocol's error object.
+     */
+    503: V2Error;
 };
 
 export type ModelVersionMetadataError = ModelVersionMetadataErrors[keyof ModelVersionMetadataErrors];

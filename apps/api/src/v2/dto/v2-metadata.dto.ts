@@ -10,8 +10,9 @@ export class V2ServerMetadataDto {
 
   @ApiProperty({
     type: [String],
-    example: ['classification'],
-    description: "`classification`: Triton's classification extension (top-k labels as BYTES).",
+    example: ['classification', 'binary_tensor_data'],
+    description:
+      "Triton's `classification` (top-k labels as BYTES) and `binary_tensor_data` (tensor bytes after the JSON, requests only; answers are JSON).",
   })
   extensions!: string[];
 }
