@@ -37,6 +37,29 @@ describe('optional protections', () => {
       body: JSON.stringify({ url: images.url('/food.jpg') }),
     });
 
+  it('are documented in the OpenAPI document: both key schemes, 401/429 on protected operations only', async () => {
+    running = await startTestApp(FIXTURE_MODELS.food101Tflite, {}, { waitForModel: false });
+    const document = (await (await fetch(`${running.baseUrl}/docs-json`)).json()) as {
+      components: {
+        securitySchemes: Record<string, { type: string; in?: string; name?: string; scheme?: string }>;
+      };
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    };
+    expect(document.components.securitySchemes).toMatchObject({
+      api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    });
+    const predict = document.paths['/v1/predictions'].post;
+    expect(predict.security).toEqual([{ api_key: [] }, { bearer: [] }, {}]);
+    expect(Object.keys(predict.responses)).toEqual(expect.arrayContaining(['401', '429']));
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/']) {
+      const operation = document.paths[path].get;
+      expect(operation.security ?? [], path).toEqual([]);
+      expect(Object.keys(operation.responses), path).not.toContain('401');
+      expect(Object.keys(operation.responses), path).not.toContain('429');
+    }
+  });
+
   it('are off by default: no key needed, no limit', async () => {
     running = await startTestApp(FIXTURE_MODELS.food101Tflite);
     for (let i = 0; i < 3; i++) expect((await predict()).status).toBe(200);
