@@ -11,6 +11,27 @@ export interface GracefulShutdownOptions {
   exit?: (code: number) => void;
 }
 
+const POLL_MS = 25;
+
+const openConnections = (server: Server): Promise<number> =>
+  new Promise((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)));
+
+/**
+ * Waits until no request is in flight and no connection is open, closing keep-alive sockets as they turn idle.
+ * Both matter: a connection accepted just before the listener closed can still deliver a request, which is
+ * answered (with `Connection: close`) rather than dropped. Resolves false if `timeoutMs` passes first.
+ */
+async function drain(server: Server, inFlight: InFlightRequests, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    server.closeIdleConnections();
+    if (inFlight.count === 0 && (await openConnections(server)) === 0) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+  }
+}
+
 /** Time left for Nest's shutdown hooks (model dispose) after the drain, before the process exits anyway. */
 const HOOKS_TIMEOUT_MS = 5_000;
 
@@ -48,13 +69,9 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
       `${signal} received: readiness is 503, new connections are refused; draining ${inFlight.count} in-flight request(s), up to ${drainTimeoutMs} ms`,
       'Shutdown',
     );
-    // A keep-alive socket that finishes its last answer becomes idle; close those as they appear.
-    const sweeper = setInterval(() => server.closeIdleConnections(), 100);
-    const drained = await inFlight.idle(drainTimeoutMs);
-    clearInterval(sweeper);
-    if (!drained) {
+    if (!(await drain(server, inFlight, drainTimeoutMs))) {
       logger.warn?.(
-        `Drain timeout (${drainTimeoutMs} ms): cutting ${inFlight.count} unfinished request(s)`,
+        `Drain timeout (${drainTimeoutMs} ms): cutting ${inFlight.count} unfinished request(s) on ${await openConnections(server)} connection(s)`,
         'Shutdown',
       );
       server.closeAllConnections();

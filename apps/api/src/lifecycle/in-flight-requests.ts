@@ -9,7 +9,6 @@ import { ShutdownState } from './shutdown-state';
 @Injectable()
 export class InFlightRequests {
   private active = 0;
-  private waiters: Array<() => void> = [];
 
   constructor(private readonly shutdown: ShutdownState) {}
 
@@ -20,26 +19,7 @@ export class InFlightRequests {
   readonly middleware = (_request: Request, response: Response, next: NextFunction): void => {
     this.active++;
     if (this.shutdown.draining) response.setHeader('Connection', 'close');
-    response.once('close', () => {
-      this.active--;
-      if (this.active === 0) this.waiters.splice(0).forEach((wake) => wake());
-    });
+    response.once('close', () => this.active--);
     next();
   };
-
-  /** Resolves true once no request is in flight, or false when `timeoutMs` passes first. */
-  idle(timeoutMs: number): Promise<boolean> {
-    if (this.active === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
-        resolve(false);
-      }, timeoutMs);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.waiters.push(wake);
-    });
-  }
 }
