@@ -41,6 +41,8 @@ describe('validateEnvironment', () => {
   });
 
   it('refuses a malformed allowlist CIDR', () => {
-    expect(() => validateEnvironment({ IMAGE_FETCH_ALLOW_HOSTS: '10.0.0.0/99' })).toThrow(/IMAGE_FETCH_ALLOW_HOSTS entry "10.0.0.0\/99"/);
+    expect(() => validateEnvironment({ IMAGE_FETCH_ALLOW_HOSTS: '10.0.0.0/99' })).toThrow(
+      /IMAGE_FETCH_ALLOW_HOSTS entry "10.0.0.0\/99"/,
+    );
   });
 });

@@ -66,5 +66,3 @@ export class TfjsRuntime implements ModelRuntime {
     this.model.dispose();
   }
 }
-
-

@@ -20,7 +20,7 @@ const HALF_VALUES = [1, -2, 0.5, 65504, 2 ** -24, 0.333251953125];
  * dataset read by the real HDF5 library.
  */
 async function writeFloat16File(path: string): Promise<void> {
-  const h5 = (await import('h5wasm/node'));
+  const h5 = await import('h5wasm/node');
   await h5.ready;
   const bytes = new Uint8Array(Uint16Array.from(HALF_BITS).buffer);
   const file = new h5.File(path, 'w', { libver: ['earliest', 'v108'] });
