@@ -22,11 +22,17 @@ export async function buildApp(): Promise<{ outDir: string; remove(): void }> {
     }),
   );
   const nest = join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js');
-  await promisify(execFile)(process.execPath, [nest, 'build', 'api', '-p', relative(ROOT, tsconfig)], {
-    cwd: ROOT,
-    timeout: 180_000,
-  });
-  return { outDir: join(dir, 'dist'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    await promisify(execFile)(process.execPath, [nest, 'build', 'api', '-p', relative(ROOT, tsconfig)], {
+      cwd: ROOT,
+      timeout: 180_000,
+    });
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return { outDir: join(dir, 'dist'), remove };
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
