@@ -1,61 +1,36 @@
 /**
- * Puts the configured model's file in place before the server starts: when MODEL_DIR lacks the manifest's entry
- * file, downloads it from the manifest's `source.url` (the entry file's URL), then verifies the folder against the
- * manifest (sizes and digests, the same check the server runs at load). Exit 0 when the model is in place and verified, 1 otherwise.
+ * Puts the configured model's files in place before the server starts: downloads each file the manifest pins
+ * that MODEL_DIR lacks (or holds damaged), verifying size and digest before it takes the file's name, then checks
+ * the whole folder as the server does at load. Exit 0 when the model is in place and verified, 1 otherwise.
  * For a Kubernetes init container, the compose `model` service and the Heroku start command; never at build time,
  * so weights are never baked into an image. `node dist/apps/api/src/bin/fetch-model.js`
+ * (`npm run model:pull` is the same download for a developer, with a progress bar.)
  */
 import 'reflect-metadata';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { readManifest, resolveModel } from '@app/inference';
+import { dirname, resolve } from 'node:path';
+import { resolveModel } from '@app/inference';
+import { pullModel } from '@app/inference/store';
 import { DEFAULT_MODEL_MANIFEST } from '../config/environment';
-
-const DOWNLOAD_TIMEOUT_MS = 120_000;
 
 export async function fetchModel(
   env: Record<string, string | undefined>,
   log: (line: string) => void,
 ): Promise<string> {
   const manifestPath = resolve(env.MODEL_MANIFEST || DEFAULT_MODEL_MANIFEST);
-  const manifest = await readManifest(manifestPath);
   const dir = resolve(env.MODEL_DIR || dirname(manifestPath));
-  const target = join(dir, manifest.entry);
-  const downloaded = !existsSync(target);
-  if (!downloaded) {
-    log(`${target} is already there`);
-  } else {
-    const url = manifest.source?.url;
-    if (!url) {
-      throw new Error(
-        `${target} is missing and ${manifestPath} has no source.url to download it from: put the model files in ${dir}.`,
-      );
-    }
-    log(`Downloading ${url} to ${target}`);
-    await mkdir(dir, { recursive: true });
-    const response = await fetch(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
-    if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}.`);
-    const partial = `${target}.part`;
-    try {
-      await pipeline(Readable.fromWeb(response.body), createWriteStream(partial));
-      await rename(partial, target);
-    } finally {
-      await rm(partial, { force: true });
-    }
-  }
-  let resolved;
-  try {
-    resolved = await resolveModel({ manifestPath, modelDir: dir });
-  } catch (error) {
-    // A download that does not match the manifest must not be mistaken for the model on the next start.
-    if (downloaded) await rm(target, { force: true });
-    throw error;
-  }
-  log(`${resolved.manifest.name}@${resolved.manifest.version} verified in ${dir}`);
-  return target;
+  const pulled = await pullModel({
+    manifestPath,
+    modelDir: dir,
+    onFileDone: (file) =>
+      log(
+        file.downloaded
+          ? `Downloaded ${file.url} to ${dir}/${file.path}`
+          : `${dir}/${file.path} is already there`,
+      ),
+  });
+  const resolved = await resolveModel({ manifestPath, modelDir: dir });
+  log(`${resolved.manifest.name}@${resolved.manifest.version} verified in ${pulled.dir}`);
+  return resolved.entryPath;
 }
 
 if (require.main === module) {

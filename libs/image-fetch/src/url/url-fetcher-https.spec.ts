@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '@app/problem';
 import { fakeDns, forbidNonLoopbackConnections, loopbackOnlyOpener } from '../../test/fetch-doubles';
 import { DEFAULT_IMAGE_FETCH_OPTIONS } from '../image-fetch.options';
-import type { RequestOpener } from './request-opener';
+import type { PinnedRequestOptions, RequestOpener } from './request-opener';
 import { UrlFetcher } from './url-fetcher';
 
 /** A throwaway self-signed certificate for `name` (openssl; the key never leaves the temp directory). */
@@ -58,7 +58,7 @@ describe.skipIf(!hasOpenssl)('UrlFetcher over HTTPS', () => {
     const { key, cert } = selfSigned('images.test.example');
     trusted = cert;
     server = createServer({ key, cert }, (request, response) => {
-      serverNames.push((request.socket as TLSSocket).servername);
+      serverNames.push((request.socket as TLSSocket).servername || false);
       if (request.url === '/to-metadata') {
         response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       } else {
@@ -78,7 +78,8 @@ describe.skipIf(!hasOpenssl)('UrlFetcher over HTTPS', () => {
   function fetcher() {
     const loopback = loopbackOnlyOpener();
     // Trust the test certificate, as an operator would trust their internal CA; everything else as in production.
-    const open: RequestOpener = (url, options) => loopback.open(url, { ...options, ca: trusted });
+    const open: RequestOpener = (url, options) =>
+      loopback.open(url, { ...options, ca: trusted } as PinnedRequestOptions & { ca: Buffer });
     const dns = fakeDns({
       'images.test.example': ['127.0.0.1'],
       'images.test.example.': ['127.0.0.1'],
