@@ -14,33 +14,12 @@ import {
 } from 'class-validator';
 import { ProblemDetailsDto } from '../problem/problem-details.dto';
 import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
+import { ImageReferenceDto } from './dto/image-reference.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
 
 /** One photo of a batch; validated on its own, so a bad item fails alone. */
 @ApiSchema({ name: 'BatchPredictionItem', description: 'One photo: exactly one of `url` and `image`.' })
-export class BatchPredictionItemDto {
-  @ApiPropertyOptional({
-    description: 'An http(s) URL of the photo; the service downloads it (private addresses are refused).',
-    example: 'https://example.com/photos/pizza.jpg',
-    maxLength: 2048,
-  })
-  // class-validator checks the lowest decorator first; with stopAtFirstError, the type is reported before lengths.
-  @IsOptional()
-  @MinLength(1)
-  @MaxLength(2048)
-  @IsString()
-  url?: string;
-
-  @ApiPropertyOptional({
-    description:
-      'The photo file (JPEG, PNG, WebP, GIF or BMP) in standard base64; a `data:image/...;base64,` prefix is accepted.',
-    example: '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBD',
-    format: 'byte',
-  })
-  @IsOptional()
-  @IsString()
-  image?: string;
-}
+export class BatchPredictionItemDto extends ImageReferenceDto {}
 
 @ApiSchema({
   name: 'BatchPredictionRequest',

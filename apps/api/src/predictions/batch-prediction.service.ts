@@ -4,10 +4,10 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ClassifierService } from '@app/inference';
 import type { ImageSource } from '@app/image-fetch';
-import { problem, ProblemError, problemTypeUri } from '@app/problem';
+import { problem, ProblemError } from '@app/problem';
 import { mapLimited } from '../concurrency/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
-import type { ProblemDetailsDto } from '../problem/problem-details.dto';
+import { problemBody } from '../problem/problem-response';
 import {
   BatchPredictionItemDto,
   type BatchItemResult,
@@ -94,18 +94,4 @@ function itemSource(raw: Record<string, unknown>, index: number): ImageSource {
   if (item.url !== undefined) return { kind: 'url', url: item.url };
   if (item.image !== undefined) return { kind: 'base64', base64: item.image };
   throw problem('missing_image', `Item ${index} has no image: give \`url\` or \`image\` (base64).`);
-}
-
-/** The RFC 9457 body the single-photo route would have sent for this error. */
-function problemBody(error: ProblemError, instance: string): ProblemDetailsDto {
-  const { retry_after_seconds: _retryAfter, ...extensions } = error.extensions;
-  return {
-    type: problemTypeUri(error.code),
-    title: error.title,
-    status: error.status,
-    detail: error.detail,
-    code: error.code,
-    instance,
-    ...extensions,
-  };
 }

@@ -19,6 +19,7 @@ import { ApiJsonOrMultipartBody } from './api-multipart-body.decorator';
 import { PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
 import { toPredictionResponse } from './prediction.mapper';
+import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from './prediction-problems';
 import { PredictionService } from './prediction.service';
 import { abortSignalFor } from './request-abort';
 
@@ -43,26 +44,12 @@ export class PredictionsController {
     'missing_image',
     'ambiguous_image',
     'invalid_base64',
-    'invalid_url',
-    'url_scheme_not_allowed',
-    'url_credentials_not_allowed',
-    'url_port_not_allowed',
-    'url_forbidden_address',
-    'url_unresolvable',
-    'too_large',
     'payload_too_large',
-    'image_too_many_pixels',
     'unsupported_media_type',
-    'unsupported_image',
-    'upstream_not_image',
-    'upstream_status',
-    'upstream_unreachable',
-    'too_many_redirects',
-    'upstream_timeout',
     'model_not_found',
     'model_version_not_found',
-    'model_not_ready',
-    'internal_error',
+    ...URL_INTAKE_PROBLEMS,
+    ...CLASSIFICATION_PROBLEMS,
   )
   async predict(
     @Req() request: Request,

@@ -1,11 +1,27 @@
 import type { Response } from 'express';
 import { problemTypeUri, type ProblemError } from '@app/problem';
+import type { ProblemDetailsDto } from './problem-details.dto';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The RFC 9457 body of a ProblemError (Retry-After travels as a header, not in the body). */
+export function problemBody(error: ProblemError, instance: string, requestId?: string): ProblemDetailsDto {
+  const { retry_after_seconds: _retryAfter, ...extensions } = error.extensions;
+  return {
+    type: problemTypeUri(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    instance,
+    ...(requestId !== undefined ? { request_id: requestId } : {}),
+    ...extensions,
+  };
+}
+
 /** Writes a ProblemError as an RFC 9457 body; 503s and 429s carry Retry-After. */
 export function sendProblem(response: Response, error: ProblemError, instance: string): void {
-  const { retry_after_seconds: retryAfter, ...extensions } = error.extensions;
+  const retryAfter = error.extensions.retry_after_seconds;
   // Set by the access-log middleware (pino-http) from X-Request-Id; lets a client quote it in a support request.
   const requestId = (response.req as { id?: unknown } | undefined)?.id;
   if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
@@ -13,15 +29,6 @@ export function sendProblem(response: Response, error: ProblemError, instance: s
     .status(error.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send(
-      JSON.stringify({
-        type: problemTypeUri(error.code),
-        title: error.title,
-        status: error.status,
-        detail: error.detail,
-        code: error.code,
-        instance,
-        ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
-        ...extensions,
-      }),
+      JSON.stringify(problemBody(error, instance, typeof requestId === 'string' ? requestId : undefined)),
     );
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Req, UsePipes } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from '../predictions/prediction-problems';
 import { PredictionService } from '../predictions/prediction.service';
 import { abortSignalFor } from '../predictions/request-abort';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
@@ -33,22 +34,8 @@ export class SeedController {
   @ApiOkResponse({ type: SeedPredictionResponseDto })
   @ApiProblemResponses(
     { code: 'validation_failed', status: 422 },
-    'invalid_url',
-    'url_scheme_not_allowed',
-    'url_credentials_not_allowed',
-    'url_port_not_allowed',
-    'url_forbidden_address',
-    'url_unresolvable',
-    'too_large',
-    'image_too_many_pixels',
-    'unsupported_image',
-    'upstream_not_image',
-    'upstream_status',
-    'upstream_unreachable',
-    'too_many_redirects',
-    'upstream_timeout',
-    'model_not_ready',
-    'internal_error',
+    ...URL_INTAKE_PROBLEMS,
+    ...CLASSIFICATION_PROBLEMS,
   )
   async predictFromImageLink(
     @Req() request: Request,

@@ -668,7 +668,7 @@ export type PredictFromImageLinkErrors = {
      */
     413: Problem;
     /**
-     * Problem details; `code` is one of: `validation_failed`, `unsupported_image`, `upstream_not_image`.
+     * Problem details; `code` is one of: `validation_failed`, `upstream_not_image`, `unsupported_image`.
      */
     422: Problem;
     /**
@@ -684,7 +684,7 @@ export type PredictFromImageLinkErrors = {
      */
     502: Problem;
     /**
-     * Problem details; `code` is one of: `model_not_ready`.
+     * Problem details; `code` is one of: `model_not_ready`, `overloaded`, `inference_timeout`.
      */
     503: Problem;
     /**
@@ -722,7 +722,7 @@ export type PredictErrors = {
      */
     404: Problem;
     /**
-     * Problem details; `code` is one of: `too_large`, `payload_too_large`, `image_too_many_pixels`.
+     * Problem details; `code` is one of: `payload_too_large`, `too_large`, `image_too_many_pixels`.
      */
     413: Problem;
     /**
@@ -730,7 +730,7 @@ export type PredictErrors = {
      */
     415: Problem;
     /**
-     * Problem details; `code` is one of: `unsupported_image`, `upstream_not_image`.
+     * Problem details; `code` is one of: `upstream_not_image`, `unsupported_image`.
      */
     422: Problem;
     /**
@@ -746,7 +746,7 @@ export type PredictErrors = {
      */
     502: Problem;
     /**
-     * Problem details; `code` is one of: `model_not_ready`.
+     * Problem details; `code` is one of: `model_not_ready`, `overloaded`, `inference_timeout`.
      */
     503: Problem;
     /**

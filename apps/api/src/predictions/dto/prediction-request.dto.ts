@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ImageReferenceDto } from './image-reference.dto';
 
 export const DEFAULT_TOP_K = 5;
 
@@ -9,28 +10,7 @@ export const DEFAULT_TOP_K = 5;
   name: 'PredictionRequest',
   description: 'A photo to classify, as JSON: exactly one of `url` and `image`.',
 })
-export class PredictionRequestDto {
-  @ApiPropertyOptional({
-    description: 'An http(s) URL of the photo; the service downloads it (private addresses are refused).',
-    example: 'https://example.com/photos/pizza.jpg',
-    maxLength: 2048,
-  })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(2048)
-  url?: string;
-
-  @ApiPropertyOptional({
-    description:
-      'The photo file (JPEG, PNG, WebP, GIF or BMP) in standard base64; a `data:image/...;base64,` prefix is accepted.',
-    example: '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBD',
-    format: 'byte',
-  })
-  @IsOptional()
-  @IsString()
-  image?: string;
-
+export class PredictionRequestDto extends ImageReferenceDto {
   @ApiPropertyOptional({
     description:
       'How many classes to return, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).',
