@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * Compiles the app as `npm run build` does (`nest build api`, the app's tsconfig) into a private folder, so the
+ * bench neither deletes dist/ nor races with it. Test files are left out, whatever folder they sit in.
+ */
+export async function buildApp(): Promise<{ entry: string; remove(): void }> {
+  const cache = join(ROOT, 'node_modules', '.cache', 'food-vision-bench');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'build-'));
+  const root = relative(dir, ROOT);
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: relative(dir, join(ROOT, 'apps', 'api', 'tsconfig.app.json')),
+      compilerOptions: { outDir: './dist' },
+      exclude: [`${root}/node_modules`, `${root}/**/*.spec.ts`, `${root}/**/*.e2e-spec.ts`],
+    }),
+  );
+  const nest = join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js');
+  await promisify(execFile)(
+    process.execPath,
+    [nest, 'build', 'api', '-p', relative(ROOT, join(dir, 'tsconfig.json'))],
+    {
+      cwd: ROOT,
+      timeout: 300_000,
+    },
+  );
+  return {
+    entry: join(dir, 'dist', 'apps', 'api', 'src', 'main.js'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
