@@ -29,9 +29,13 @@ export function loadLiteRtForNode(): Promise<LiteRtModule> {
     scope.navigator ??= { hardwareConcurrency: availableParallelism() };
     // Emscripten's Module overrides: route the runtime's INFO chatter to debug logs.
     const logger = new Logger('LiteRT');
+    // Only when debugging: the logger of a worker thread is not the app's and would print every level.
+    const chatter = ['debug', 'verbose'].includes(process.env.LOG_LEVEL ?? '')
+      ? (text: string) => logger.debug(text)
+      : () => undefined;
     scope.Module = {
-      print: (text: string) => logger.debug(text),
-      printErr: (text: string) => logger.debug(text),
+      print: chatter,
+      printErr: chatter,
     };
     const liteRt = await import('@litertjs/core');
     // loadLiteRt always probes WebGPU, which Node lacks, and warns on the console; that warning is expected here.
