@@ -20,7 +20,7 @@ import {
   jsonBody,
   multipartUpload,
   postLoad,
-  probeLoad,
+  probeFromOwnProcess,
   type LoadResult,
   type RequestBody,
 } from './lib/load';
@@ -158,7 +158,7 @@ async function serviceRuns(entry: string, imageUrl: (path: string) => string) {
           bodies: uploads,
           duration: SECONDS,
         }),
-        probeLoad(`${server.baseUrl}/health/live`, SECONDS),
+        probeFromOwnProcess(`${server.baseUrl}/health/live`, SECONDS),
       ]);
       log(
         `round ${round}: service ${service.requestsPerSecond.toFixed(1)} req/s at 64 connections, liveness p99 ${liveness.p99} ms`,
@@ -197,7 +197,7 @@ async function naiveRuns(): Promise<BenchResults['naive']> {
     await postLoad({ url: `${server.baseUrl}/predict`, connections: 1, bodies: raw, amount: 1 });
     const [run, liveness] = await Promise.all([
       postLoad({ url: `${server.baseUrl}/predict`, connections: 1, bodies: raw, amount: 6 }),
-      probeLoad(`${server.baseUrl}/health/live`, 6),
+      probeFromOwnProcess(`${server.baseUrl}/health/live`, 6),
     ]);
     log(`naive: ${run.requestsPerSecond.toFixed(2)} req/s, liveness p99 ${liveness.p99} ms`);
     return { run, liveness };

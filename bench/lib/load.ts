@@ -1,4 +1,8 @@
 import autocannon, { type Result } from 'autocannon';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export interface LoadResult {
   connections: number;
@@ -87,11 +91,22 @@ export async function postLoad(options: {
 
 /**
  * A probe's view of the service: GETs `url` from one connection, `perSecond` times a second, for `duration`
- * seconds (a Kubernetes probe comes every few seconds; 20 a second gives enough samples for a p99).
+ * seconds (a Kubernetes probe comes every few seconds; 50 a second gives enough samples for a p99).
  */
-export async function probeLoad(url: string, duration: number, perSecond = 20): Promise<LoadResult> {
+export async function probeLoad(url: string, duration: number, perSecond = 50): Promise<LoadResult> {
   return summarise(
     await autocannon({ url, connections: 1, duration, timeout: 30, overallRate: perSecond }),
     1,
   );
+}
+
+/** `probeLoad` from a separate process, so the load generator's own event loop does not delay the probe. */
+export async function probeFromOwnProcess(url: string, duration: number): Promise<LoadResult> {
+  const tsx = createRequire(__filename).resolve('tsx/cjs');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--require', tsx, join(__dirname, 'probe-process.ts'), url, String(duration)],
+    { timeout: (duration + 60) * 1000 },
+  );
+  return JSON.parse(stdout) as LoadResult;
 }

@@ -123,7 +123,7 @@ export function renderReport(results: BenchResults): string {
     '',
     '## 4. Liveness while saturated',
     '',
-    '`GET /health/live` from one connection, 20 times a second, while 64 connections upload photos:',
+    '`GET /health/live` from another process (as kubelet would), one connection, 50 times a second, while 64 connections upload photos:',
     '',
     '| round | service requests/s | probe p50 | probe p90 | probe p99 | probes | failed |',
     '| --- | --- | --- | --- | --- | --- | --- |',

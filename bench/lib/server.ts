@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -68,13 +68,13 @@ export async function startServer(options: {
   readyPath?: string;
 }): Promise<RunningServer> {
   const port = await freePort();
-  const log = createWriteStream(options.logFile);
+  // Straight into a file: a pipe read by this (busy) process would slow the server's synchronous log writes.
+  const log = openSync(options.logFile, 'w');
   const child = spawn(process.execPath, [...(options.execArgv ?? []), options.entry], {
     env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', log, log],
   });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  closeSync(log);
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitForOk(`${baseUrl}${options.readyPath ?? '/health/ready'}`, child, 120_000);

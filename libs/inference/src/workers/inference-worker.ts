@@ -7,9 +7,11 @@ import {
 import type { InferenceWorkerSetup } from './inference-scheduler';
 import { fromPlainModel } from './plain-model';
 import { serveWorkerTasks } from './serve-worker-tasks';
+import { yieldCpuToEventLoop } from './yield-cpu';
 
 /** Worker thread entry: loads its own copy of the model, then turns image bytes into scores. */
 serveWorkerTasks<InferenceWorkerSetup, InferenceTask, InferenceReply, InferenceInfo>(async (setup) => {
+  yieldCpuToEventLoop();
   const inference = await ImageInference.open(fromPlainModel(setup.model), setup);
   return {
     info: inference.info,
