@@ -8,5 +8,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/support/closing-line-reporter.ts'],
+    setupFiles: ['./test/support/loopback-only.setup.ts'],
   },
 });
