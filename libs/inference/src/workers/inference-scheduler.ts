@@ -14,6 +14,7 @@ import {
   type InferenceReply,
   type InferenceTask,
 } from './image-inference';
+import { pinNativeAddons } from './native-addons';
 import { toPlainModel, type PlainResolvedModel } from './plain-model';
 import { WorkerCrashedError, WorkerPool, type WorkerPoolStats } from './worker-pool';
 
@@ -67,6 +68,7 @@ export class InferenceScheduler {
         () => Promise.resolve(inline.dispose()),
       );
     }
+    pinNativeAddons();
     const setup: InferenceWorkerSetup = {
       model: toPlainModel(resolved),
       runtime: options.runtime,
