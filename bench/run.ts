@@ -14,16 +14,11 @@ import { resolveModel } from '@app/inference';
 import { startImageServer, serveBytes, type Route } from '../test/support/image-server';
 import { FIXTURE_MODELS, foodPhotos, type FixtureModel } from '../test/support/shared-data';
 import { measureBatchCost } from './lib/batching';
-import { buildApp } from './lib/build';
-import { measureCeiling, type CeilingResult } from './lib/ceiling';
-import {
-  jsonBody,
-  multipartUpload,
-  postLoad,
-  probeFromOwnProcess,
-  type LoadResult,
-  type RequestBody,
-} from './lib/load';
+import { buildApp, type BuiltApp } from './lib/build';
+import { openCeiling, type Ceiling, type CeilingResult } from './lib/ceiling';
+import type { ClientJob } from './lib/client-process';
+import { LOAD_GENERATOR_NICE, load, runClients } from './lib/clients';
+import type { LoadResult } from './lib/load';
 import { describeMachine } from './lib/machine';
 import { renderReport, type BenchResults, type FloatEngineResult } from './lib/report';
 import { startServer, type RunningServer } from './lib/server';
@@ -37,7 +32,6 @@ const SATURATION_ROUNDS = 3;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const photos = foodPhotos().map((photo) => ({ ...photo, bytes: readFileSync(photo.path) }));
-const uploads: RequestBody[] = photos.map((photo) => multipartUpload(photo.file, photo.bytes));
 
 function serverEnv(model: FixtureModel, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -48,11 +42,14 @@ function serverEnv(model: FixtureModel, extra: Record<string, string> = {}): Rec
   };
 }
 
-async function sweep(server: RunningServer, bodies: RequestBody[], name: string): Promise<LoadResult[]> {
+type PostBodies = Extract<ClientJob, { kind: 'post' }>['bodies'];
+
+async function sweep(server: RunningServer, bodies: PostBodies, name: string): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   for (const connections of CONCURRENCIES) {
     const cpuBefore = server.cpu();
-    const result = await postLoad({
+    const result = await load({
+      kind: 'post',
       url: `${server.baseUrl}/v1/predictions`,
       connections,
       bodies,
@@ -70,30 +67,52 @@ async function sweep(server: RunningServer, bodies: RequestBody[], name: string)
   return results;
 }
 
+const WARM_SECONDS = 4;
+
+function openFixtureCeiling(
+  app: BuiltApp,
+  model: FixtureModel,
+  [workers, threadsPerWorker]: [number, number],
+  floatEngine: 'onnxruntime' | 'tfjs',
+): Promise<Ceiling> {
+  return openCeiling({
+    inferenceLibrary: app.inferenceLibrary,
+    model: { manifestPath: model.manifest, modelDir: model.dir },
+    photos: photos.map((photo) => photo.bytes),
+    workers,
+    threadsPerWorker,
+    floatEngine,
+    warmSeconds: WARM_SECONDS,
+  });
+}
+
+function logCeiling(result: CeilingResult): CeilingResult {
+  log(
+    `ceiling ${result.engine} ${result.workers}×${result.threadsPerWorker}: ${result.imagesPerSecond.toFixed(1)} images/s`,
+  );
+  return result;
+}
+
+/** One ceiling per layout, each measured once on freshly warmed workers. */
 async function ceilings(
+  app: BuiltApp,
   model: FixtureModel,
   layouts: Array<[number, number]>,
   floatEngine: 'onnxruntime' | 'tfjs',
-) {
+): Promise<CeilingResult[]> {
   const results: CeilingResult[] = [];
-  for (const [workers, threadsPerWorker] of layouts) {
-    const result = await measureCeiling({
-      model: { manifestPath: model.manifest, modelDir: model.dir },
-      photos: photos.map((photo) => photo.bytes),
-      workers,
-      threadsPerWorker,
-      floatEngine,
-      seconds: SECONDS,
-    });
-    log(
-      `ceiling ${result.engine} ${workers}×${threadsPerWorker}: ${result.imagesPerSecond.toFixed(1)} images/s`,
-    );
-    results.push(result);
+  for (const layout of layouts) {
+    const ceiling = await openFixtureCeiling(app, model, layout, floatEngine);
+    try {
+      results.push(logCeiling(await ceiling.measure(SECONDS)));
+    } finally {
+      await ceiling.close();
+    }
   }
   return results;
 }
 
-async function floatEngine(entry: string, engine: 'onnxruntime' | 'tfjs'): Promise<FloatEngineResult> {
+async function floatEngine(app: BuiltApp, engine: 'onnxruntime' | 'tfjs'): Promise<FloatEngineResult> {
   const model = FIXTURE_MODELS.mobilenetV2Tfjs;
   // onnxruntime can also use several threads in one worker: compare that layout with one worker per core.
   const layouts: Array<[number, number]> =
@@ -103,20 +122,27 @@ async function floatEngine(entry: string, engine: 'onnxruntime' | 'tfjs'): Promi
           [1, CORES],
         ]
       : [[CORES, 1]];
-  const [ceiling, ...otherLayouts] = await ceilings(model, layouts, engine);
+  const [ceiling, ...otherLayouts] = await ceilings(app, model, layouts, engine);
   const server = await startServer({
-    entry,
+    entry: app.entry,
     env: serverEnv(model, { INFERENCE_FLOAT_ENGINE: engine }),
     logFile: join(TMP, `server-float-${engine}.log`),
   });
   try {
-    await postLoad({ url: `${server.baseUrl}/v1/predictions`, connections: 4, bodies: uploads, duration: 1 });
+    await load({
+      kind: 'post',
+      url: `${server.baseUrl}/v1/predictions`,
+      connections: 4,
+      bodies: 'uploads',
+      duration: 1,
+    });
     const service = [];
     for (const connections of [1, 16]) {
-      const result = await postLoad({
+      const result = await load({
+        kind: 'post',
         url: `${server.baseUrl}/v1/predictions`,
         connections,
-        bodies: uploads,
+        bodies: 'uploads',
         duration: SECONDS,
       });
       log(`float ${engine} upload c=${connections}: ${result.requestsPerSecond.toFixed(1)} req/s`);
@@ -129,53 +155,72 @@ async function floatEngine(entry: string, engine: 'onnxruntime' | 'tfjs'): Promi
 }
 
 /** The Food-101 service: sweeps, then saturation rounds each paired with a fresh ceiling, then memory. */
-async function serviceRuns(entry: string, imageUrl: (path: string) => string) {
+async function serviceRuns(app: BuiltApp, imageUrl: (path: string) => string) {
   const food = FIXTURE_MODELS.food101Tflite;
   // Worker layouts for comparison (LiteRT's WASM build runs one thread per worker).
-  const layouts = CORES > 1 ? await ceilings(food, [[1, 1]], 'onnxruntime') : [];
+  const layouts = CORES > 1 ? await ceilings(app, food, [[1, 1]], 'onnxruntime') : [];
+  // The ceiling's workers stay up (idle while the server is measured) so each round compares warm with warm.
+  const ceiling = await openFixtureCeiling(app, food, [CORES, 1], 'onnxruntime');
+  try {
+    return { layouts, ...(await measureService(app, ceiling, imageUrl)) };
+  } finally {
+    await ceiling.close();
+  }
+}
+
+async function measureService(app: BuiltApp, ceiling: Ceiling, imageUrl: (path: string) => string) {
   log('starting the service…');
-  const server = await startServer({ entry, env: serverEnv(food), logFile: join(TMP, 'server.log') });
+  const server = await startServer({
+    entry: app.entry,
+    env: serverEnv(FIXTURE_MODELS.food101Tflite),
+    logFile: join(TMP, 'server.log'),
+  });
   try {
     const idle = server.rssMiB();
-    await postLoad({
+    await load({
+      kind: 'post',
       url: `${server.baseUrl}/v1/predictions`,
       connections: 16,
-      bodies: uploads,
-      duration: 2,
+      bodies: 'uploads',
+      duration: WARM_SECONDS,
     });
-    const upload = await sweep(server, uploads, 'upload');
-    const urlBodies = photos.map((_, i) => jsonBody({ url: imageUrl(`/${i}.jpg`) }));
-    const url = await sweep(server, urlBodies, 'url');
+    const upload = await sweep(server, 'uploads', 'upload');
+    const url = await sweep(server, { urls: photos.map((_, i) => imageUrl(`/${i}.jpg`)) }, 'url');
     // Other processes on a shared machine make single runs noisy: pair each saturated run with a ceiling
-    // measured just before it (the server idles meanwhile), and compare the best of each.
+    // measured just before it, and compare round by round.
     const saturation: BenchResults['saturation'] = [];
     for (let round = 1; round <= SATURATION_ROUNDS; round++) {
-      const [ceiling] = await ceilings(food, [[CORES, 1]], 'onnxruntime');
-      const [service, liveness] = await Promise.all([
-        postLoad({
-          url: `${server.baseUrl}/v1/predictions`,
-          connections: 64,
-          bodies: uploads,
-          duration: SECONDS,
-        }),
-        probeFromOwnProcess(`${server.baseUrl}/health/live`, SECONDS),
+      const roundCeiling = logCeiling(await ceiling.measure(SECONDS));
+      const [service, liveness] = await runClients([
+        {
+          job: {
+            kind: 'post',
+            url: `${server.baseUrl}/v1/predictions`,
+            connections: 64,
+            bodies: 'uploads',
+            duration: SECONDS,
+          },
+          nice: LOAD_GENERATOR_NICE,
+        },
+        { job: { kind: 'probe', url: `${server.baseUrl}/health/live`, duration: SECONDS } },
       ]);
       log(
         `round ${round}: service ${service.requestsPerSecond.toFixed(1)} req/s at 64 connections, liveness p99 ${liveness.p99} ms`,
       );
-      saturation.push({ ceiling, service, liveness });
+      saturation.push({ ceiling: roundCeiling, service, liveness });
     }
     const before = server.rssMiB();
     log(`${RSS_REQUESTS} more requests for the memory check…`);
-    const run = await postLoad({
+    const run = await load({
+      kind: 'post',
       url: `${server.baseUrl}/v1/predictions`,
       connections: 16,
-      bodies: uploads,
+      bodies: 'uploads',
       amount: RSS_REQUESTS,
     });
     const rss = { idle, before, after: server.rssMiB(), requests: run.total, run };
     log(`RSS ${before.toFixed(0)} → ${rss.after.toFixed(0)} MiB`);
-    return { layouts, service: { upload, url }, saturation, rss };
+    return { service: { upload, url }, saturation, rss };
   } finally {
     await server.stop();
   }
@@ -193,11 +238,13 @@ async function naiveRuns(): Promise<BenchResults['naive']> {
     readyPath: '/health/live',
   });
   try {
-    const raw = photos.map((photo) => ({ headers: { 'content-type': 'image/jpeg' }, body: photo.bytes }));
-    await postLoad({ url: `${server.baseUrl}/predict`, connections: 1, bodies: raw, amount: 1 });
-    const [run, liveness] = await Promise.all([
-      postLoad({ url: `${server.baseUrl}/predict`, connections: 1, bodies: raw, amount: 6 }),
-      probeFromOwnProcess(`${server.baseUrl}/health/live`, 6),
+    await load({ kind: 'post', url: `${server.baseUrl}/predict`, connections: 1, bodies: 'raw', amount: 1 });
+    const [run, liveness] = await runClients([
+      {
+        job: { kind: 'post', url: `${server.baseUrl}/predict`, connections: 1, bodies: 'raw', amount: 6 },
+        nice: LOAD_GENERATOR_NICE,
+      },
+      { job: { kind: 'probe', url: `${server.baseUrl}/health/live`, duration: 6 } },
     ]);
     log(`naive: ${run.requestsPerSecond.toFixed(2)} req/s, liveness p99 ${liveness.p99} ms`);
     return { run, liveness };
@@ -218,13 +265,13 @@ async function main(): Promise<void> {
   photos.forEach((photo, i) => (routes[`/${i}.jpg`] = serveBytes(photo.bytes)));
   const images = await startImageServer(routes);
   try {
-    const food = await serviceRuns(build.entry, (path) => images.url(path));
+    const food = await serviceRuns(build, (path) => images.url(path));
     const naive = await naiveRuns();
     log('float model: onnxruntime vs tfjs-WASM…');
     const mobilenet = FIXTURE_MODELS.mobilenetV2Tfjs;
     const float = {
-      onnx: await floatEngine(build.entry, 'onnxruntime'),
-      tfjs: await floatEngine(build.entry, 'tfjs'),
+      onnx: await floatEngine(build, 'onnxruntime'),
+      tfjs: await floatEngine(build, 'tfjs'),
       batching: await measureBatchCost(
         await resolveModel({ manifestPath: mobilenet.manifest, modelDir: mobilenet.dir }),
         2,

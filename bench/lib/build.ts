@@ -9,7 +9,15 @@ const ROOT = join(__dirname, '..', '..');
  * Compiles the app as `npm run build` does (`nest build api`, the app's tsconfig) into a private folder, so the
  * bench neither deletes dist/ nor races with it. Test files are left out, whatever folder they sit in.
  */
-export async function buildApp(): Promise<{ entry: string; remove(): void }> {
+export interface BuiltApp {
+  /** The server's main.js. */
+  entry: string;
+  /** The compiled inference library (index.js), the code the server's workers run. */
+  inferenceLibrary: string;
+  remove(): void;
+}
+
+export async function buildApp(): Promise<BuiltApp> {
   const cache = join(ROOT, 'node_modules', '.cache', 'food-vision-bench');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'build-'));
@@ -33,6 +41,7 @@ export async function buildApp(): Promise<{ entry: string; remove(): void }> {
   );
   return {
     entry: join(dir, 'dist', 'apps', 'api', 'src', 'main.js'),
+    inferenceLibrary: join(dir, 'dist', 'libs', 'inference', 'src', 'index.js'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,4 +1,7 @@
-import { InferenceScheduler, resolveModel, type FloatModelEngine, type ModelLocation } from '@app/inference';
+import { createRequire } from 'node:module';
+import type { FloatModelEngine, ModelLocation } from '@app/inference';
+
+type InferenceLibrary = typeof import('@app/inference');
 
 export interface CeilingResult {
   workers: number;
@@ -10,18 +13,29 @@ export interface CeilingResult {
   inferenceMs: number;
 }
 
+export interface Ceiling {
+  /** Decode + resize + inference for `seconds`, every worker kept busy (two images in flight per worker). */
+  measure(seconds: number): Promise<CeilingResult>;
+  close(): Promise<void>;
+}
+
 /**
- * The most the hardware gives: decode + resize + inference in a tight loop on `workers` worker threads, no HTTP,
- * every worker kept busy (two images in flight per worker) for `seconds` after a warm-up.
+ * The most the hardware gives, no HTTP: the compiled workers the server runs (`inferenceLibrary`, the built
+ * library), driven directly. Warmed for `warmSeconds` first, so WebAssembly and JIT tiers are as warm as in a
+ * server that has been running; keep it open to measure again under the same conditions.
  */
-export async function measureCeiling(options: {
+export async function openCeiling(options: {
+  inferenceLibrary: string;
   model: ModelLocation;
   photos: Buffer[];
   workers: number;
   threadsPerWorker: number;
   floatEngine: FloatModelEngine;
-  seconds: number;
-}): Promise<CeilingResult> {
+  warmSeconds: number;
+}): Promise<Ceiling> {
+  const { InferenceScheduler, resolveModel } = createRequire(__filename)(
+    options.inferenceLibrary,
+  ) as InferenceLibrary;
   const resolved = await resolveModel(options.model);
   const scheduler = await InferenceScheduler.start(resolved, {
     workers: options.workers,
@@ -31,43 +45,42 @@ export async function measureCeiling(options: {
     warmup: true,
     runtime: { floatEngine: options.floatEngine, threads: options.threadsPerWorker },
   });
-  try {
-    let next = 0;
-    let decodeMs = 0;
-    let inferenceMs = 0;
-    const loop = async (until: number): Promise<number> => {
-      let done = 0;
+  let next = 0;
+  const lanes = Math.max(1, options.workers) * 2;
+  const run = async (seconds: number) => {
+    const totals = { images: 0, decodeMs: 0, inferenceMs: 0 };
+    const until = performance.now() + seconds * 1000;
+    const lane = async () => {
       while (performance.now() < until) {
-        const reply = await scheduler.run({
-          kind: 'image',
-          bytes: options.photos[next++ % options.photos.length],
-        });
-        decodeMs += reply.decodeMs;
-        inferenceMs += reply.inferenceMs;
-        done++;
+        const bytes = options.photos[next++ % options.photos.length];
+        const reply = await scheduler.run({ kind: 'image', bytes });
+        totals.images++;
+        totals.decodeMs += reply.decodeMs;
+        totals.inferenceMs += reply.inferenceMs;
       }
-      return done;
     };
-    const lanes = Math.max(1, options.workers) * 2;
-    const warmUntil = performance.now() + 1_500;
-    await Promise.all(Array.from({ length: lanes }, () => loop(warmUntil)));
-    decodeMs = 0;
-    inferenceMs = 0;
     const started = performance.now();
-    const counts = await Promise.all(
-      Array.from({ length: lanes }, () => loop(started + options.seconds * 1000)),
-    );
-    const elapsed = (performance.now() - started) / 1000;
-    const images = counts.reduce((a, b) => a + b, 0);
-    return {
-      workers: options.workers,
-      threadsPerWorker: options.threadsPerWorker,
-      engine: `${scheduler.info.engine}/${scheduler.info.backend}`,
-      imagesPerSecond: images / elapsed,
-      decodeMs: decodeMs / images,
-      inferenceMs: inferenceMs / images,
-    };
-  } finally {
+    await Promise.all(Array.from({ length: lanes }, lane));
+    return { ...totals, elapsed: (performance.now() - started) / 1000 };
+  };
+  try {
+    await run(options.warmSeconds);
+  } catch (error) {
     await scheduler.close();
+    throw error;
   }
+  return {
+    measure: async (seconds) => {
+      const { images, decodeMs, inferenceMs, elapsed } = await run(seconds);
+      return {
+        workers: options.workers,
+        threadsPerWorker: options.threadsPerWorker,
+        engine: `${scheduler.info.engine}/${scheduler.info.backend}`,
+        imagesPerSecond: images / elapsed,
+        decodeMs: decodeMs / images,
+        inferenceMs: inferenceMs / images,
+      };
+    },
+    close: () => scheduler.close(),
+  };
 }

@@ -1,8 +1,4 @@
 import autocannon, { type Result } from 'autocannon';
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 export interface LoadResult {
   connections: number;
@@ -98,15 +94,4 @@ export async function probeLoad(url: string, duration: number, perSecond = 50): 
     await autocannon({ url, connections: 1, duration, timeout: 30, overallRate: perSecond }),
     1,
   );
-}
-
-/** `probeLoad` from a separate process, so the load generator's own event loop does not delay the probe. */
-export async function probeFromOwnProcess(url: string, duration: number): Promise<LoadResult> {
-  const tsx = createRequire(__filename).resolve('tsx/cjs');
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--require', tsx, join(__dirname, 'probe-process.ts'), url, String(duration)],
-    { timeout: (duration + 60) * 1000 },
-  );
-  return JSON.parse(stdout) as LoadResult;
 }

@@ -61,12 +61,15 @@ export function renderReport(results: BenchResults): string {
     saturation.map((round) => round.ceiling),
     (c) => c.imagesPerSecond,
   );
-  // Saturated: enough connections to keep every worker busy with requests waiting (16 and more here).
-  const saturatedRuns = [
-    ...service.upload.filter((r) => r.connections >= 16),
-    ...saturation.map((round) => round.service),
-  ];
-  const saturated = best(saturatedRuns, (r) => r.requestsPerSecond);
+  // Each round measures the ceiling, then the service, back to back: compare within rounds, take the median.
+  const roundRatios = saturation.map(
+    (round) => round.service.requestsPerSecond / round.ceiling.imagesPerSecond,
+  );
+  const serviceVsCeiling = [...roundRatios].sort((a, b) => a - b)[Math.floor(roundRatios.length / 2)];
+  const saturated = best(
+    saturation.map((round) => round.service),
+    (r) => r.requestsPerSecond,
+  );
   const liveness = best(
     saturation.map((round) => round.liveness),
     (r) => r.p99,
@@ -74,8 +77,8 @@ export function renderReport(results: BenchResults): string {
   const busiest = service.upload[service.upload.length - 1];
   const cpu = busiest.cpuPerRequest ?? { processMs: NaN, mainThreadMs: NaN };
   const bestUrl = best(service.url, (r) => r.requestsPerSecond);
-  const serviceVsCeiling = saturated.requestsPerSecond / ceiling.imagesPerSecond;
-  const serviceVsNaive = saturated.requestsPerSecond / naive.run.requestsPerSecond;
+  const bestUpload = best([...service.upload, saturated], (r) => r.requestsPerSecond);
+  const serviceVsNaive = bestUpload.requestsPerSecond / naive.run.requestsPerSecond;
   const floatBest = best(float.onnx.service, (r) => r.requestsPerSecond);
   const floatVsNaive = floatBest.requestsPerSecond / naive.run.requestsPerSecond;
   const rssGrowth = rss.after / rss.before - 1;
@@ -92,13 +95,15 @@ export function renderReport(results: BenchResults): string {
     `- Machine: ${machine.cpu}, ${machine.vcpus} vCPU, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}.`,
     '- Service: the built app (`nest build`) with default settings (one inference worker per vCPU × 1 engine thread, queue 64,',
     '  JSON request logs on) serving the Food-101 TFLite fixture (MobileNetV1 0.5 int8, 224×224) on LiteRT.',
-    '  autocannon (the load generator) and the image server for the URL route run on the same machine.',
+    '  The load generator (autocannon) runs on the same machine in its own process at nice 19, so it takes only the CPU the',
+    '  server leaves, as one on another machine would; the image server for the URL route runs in the bench process.',
     `- Load average (1 min) from other processes: ${fixed(results.loadAverage.start, 2)} at the start, ${fixed(results.loadAverage.end, 2)} at the end.`,
     `- Photos: the 13 real photos of ../shared/images/food (204×114 to 1200×1200 JPEG), in turn. Each timed run lasts ${results.seconds} s.`,
     '',
     '## 1. Ceiling: decode + resize + inference in a tight loop, no HTTP',
     '',
-    'Measured just before each saturation round (section 4), with the server idle; the best round is the ceiling.',
+    'The compiled workers the server runs, warmed, then driven directly with two images in flight per worker. The same',
+    'workers are measured just before each saturation round (sections 2 and 4), while the server idles.',
     '',
     '| run | workers × engine threads | engine | images/s | decode + resize per image | inference per image |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -164,15 +169,15 @@ export function renderReport(results: BenchResults): string {
     '',
     '## Ratios',
     '',
-    `- service ÷ ceiling: **${fixed(serviceVsCeiling, 2)}** (the best upload run with ${saturated.connections} connections, ${fixed(saturated.requestsPerSecond)} req/s, ÷ the best ceiling, ${fixed(ceiling.imagesPerSecond)} images/s); the URL route's best is ${fixed(bestUrl.requestsPerSecond)} req/s (${fixed(bestUrl.requestsPerSecond / ceiling.imagesPerSecond, 2)}).`,
-    `- service ÷ naive: **${fixed(serviceVsNaive, 0)}×** (${fixed(saturated.requestsPerSecond)} ÷ ${fixed(naive.run.requestsPerSecond, 2)} req/s; the service's Food-101 TFLite against the naive TF.js MobileNetV2).`,
+    `- service ÷ ceiling: **${fixed(serviceVsCeiling, 2)}**, the median of the rounds' ratios (${roundRatios.map((r) => fixed(r, 2)).join(', ')}): each round's upload run at 64 connections ÷ the ceiling measured just before it. The best ceiling was ${fixed(ceiling.imagesPerSecond)} images/s; the best upload run ${fixed(bestUpload.requestsPerSecond)} req/s (${bestUpload.connections} connections) and the best URL run ${fixed(bestUrl.requestsPerSecond)} req/s (${bestUrl.connections} connections).`,
+    `- service ÷ naive: **${fixed(serviceVsNaive, 0)}×** (${fixed(bestUpload.requestsPerSecond)} ÷ ${fixed(naive.run.requestsPerSecond, 2)} req/s; the service's Food-101 TFLite against the naive TF.js MobileNetV2).`,
     `- same model (TF.js MobileNetV2): the service on onnxruntime ÷ naive = **${fixed(floatVsNaive, 0)}×** (${fixed(floatBest.requestsPerSecond)} ÷ ${fixed(naive.run.requestsPerSecond, 2)} req/s).`,
     '',
     '## Targets',
     '',
     '| target | measured | |',
     '| --- | --- | --- |',
-    `| service ≥ 0.9 × ceiling at saturation | ${fixed(serviceVsCeiling, 2)} | ${met(serviceVsCeiling >= 0.9)} |`,
+    `| service ≥ 0.9 × ceiling at saturation (median round) | ${fixed(serviceVsCeiling, 2)} | ${met(serviceVsCeiling >= 0.9)} |`,
     `| /health/live p99 < 50 ms while saturated (worst round) | ${ms(liveness.p99)} | ${met(liveness.p99 < 50)} |`,
     `| RSS growth < 10 % over ${rss.requests} requests | ${fixed(rssGrowth * 100)} % | ${met(rssGrowth < 0.1)} |`,
     `| no failures but 503s of a full queue | ${bad} non-200 (${bad503} × 503) | ${met(bad === bad503)} |`,
