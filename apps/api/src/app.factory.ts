@@ -10,6 +10,8 @@ import { HttpMetrics } from './observability/http-metrics';
 import { requestLogContext } from './observability/logging';
 import { HTTP_LOGGER } from './observability/logging.module';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi-document';
+import { corsPolicy } from './security/cors-policy';
+import { securityHeaders } from './security/security-headers';
 
 export interface CreateAppOptions {
   /** false writes no logs at all (tests, the OpenAPI script); otherwise JSON logs through pino (LOG_LEVEL). */
@@ -34,13 +36,15 @@ export async function createApp(
   app.use(requestLogContext(await app.resolve(PinoLogger)));
   app.use(app.get(InFlightRequests).middleware);
   app.use(app.get(HttpMetrics).middleware);
+  // Before anything can answer (body-parser errors included), so every response carries them.
+  app.use(securityHeaders());
   const proxyHops = config.get('TRUST_PROXY_HOPS', { infer: true });
   if (proxyHops > 0) app.set('trust proxy', proxyHops);
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
   app.useBodyParser('json', { limit: jsonLimit });
   const origins = config.get('CORS_ORIGINS', { infer: true });
-  app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: true });
+  app.enableCors(corsPolicy(origins));
   app.disable('x-powered-by');
   setupSwaggerUi(app, buildOpenApiDocument(app));
   // No enableShutdownHooks(): main.ts installs the graceful shutdown (drain, then exit 0), see lifecycle/.
