@@ -28,6 +28,13 @@ export interface ImageClassification extends Classification {
   decodeMs: number;
   /** Time waiting for a free worker. */
   queueMs: number;
+  /** The resized pixels the model saw, when asked for (`keepModelInput`). */
+  modelInput?: InferenceReply['modelInput'];
+}
+
+export interface ClassifyImageOptions {
+  /** Also return the resized RGB input (for showing it; off by default, it costs a copy). */
+  keepModelInput?: boolean;
 }
 
 /** Classifies images with the ready model: decode, model input and inference on a worker; probabilities, top-k here. */
@@ -54,16 +61,18 @@ export class ClassifierService {
     k: number,
     signal?: AbortSignal,
     model?: ModelSelector,
+    { keepModelInput = false }: ClassifyImageOptions = {},
   ): Promise<ImageClassification> {
     const { resolved, inference } = this.models.ready(model);
     const submitted = performance.now();
-    const reply = await inference.run({ kind: 'image', bytes }, signal);
+    const reply = await inference.run({ kind: 'image', bytes, keepModelInput }, signal);
     const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
     return {
       ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
       image: reply.image!,
       decodeMs: reply.decodeMs,
       queueMs,
+      ...(reply.modelInput ? { modelInput: reply.modelInput } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { ClassifierService, type Classification, type ModelSelector } from '@app/inference';
+import { ClassifierService, type Classification, type ModelSelector, type RgbImage } from '@app/inference';
 import { ImageSourceService, type DecodedImage, type ImageSource } from '@app/image-fetch';
 import { problem } from '@app/problem';
 import { Registry } from 'prom-client';
@@ -10,6 +10,8 @@ export interface Prediction {
   classification: Classification;
   image: Pick<DecodedImage, 'format' | 'sourceWidth' | 'sourceHeight'>;
   timings: { fetchMs: number; decodeMs: number; inferenceMs: number; totalMs: number };
+  /** The resized pixels the model saw, when `withModelInput` asked for them. */
+  modelInput?: RgbImage;
 }
 
 /** One prediction end to end: image bytes from the source, then decode, resize and classify on an inference worker. */
@@ -27,6 +29,7 @@ export class PredictionService {
     requestedTopK: number | undefined,
     signal?: AbortSignal,
     model?: ModelSelector,
+    { withModelInput = false } = {},
   ): Promise<Prediction> {
     const started = performance.now();
     // Refuse before downloading anything when no model can answer.
@@ -40,7 +43,7 @@ export class PredictionService {
     const bytes = await this.metrics.timeImageFetch(source.kind, () => this.sources.bytes(source, signal));
     const fetched = performance.now();
     const result = await this.metrics.trackInference(() =>
-      this.classifier.classifyImageBytes(bytes, topK, signal, model),
+      this.classifier.classifyImageBytes(bytes, topK, signal, model, { keepModelInput: withModelInput }),
     );
     const { predictions, inferenceMs } = result;
     return {
@@ -52,6 +55,7 @@ export class PredictionService {
         inferenceMs,
         totalMs: performance.now() - started,
       },
+      ...(result.modelInput ? { modelInput: result.modelInput } : {}),
     };
   }
 }

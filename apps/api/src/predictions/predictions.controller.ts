@@ -3,13 +3,14 @@ import {
   Controller,
   HttpCode,
   Post,
+  Query,
   Req,
   UploadedFile,
   UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { ImageSource } from '@app/image-fetch';
 import { problem } from '@app/problem';
@@ -18,6 +19,7 @@ import { problemValidationPipe } from '../problem/validation';
 import { ApiJsonOrMultipartBody } from './api-multipart-body.decorator';
 import { PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
+import { parseIncludes, PREDICTION_INCLUDES, toModelInputImage } from './model-input-image';
 import { toPredictionResponse } from './prediction.mapper';
 import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from './prediction-problems';
 import { PredictionService } from './prediction.service';
@@ -38,6 +40,13 @@ export class PredictionsController {
       'Send the photo as JSON (`url` to download, or `image` in base64) or as multipart/form-data (file field `image`). Answers the top-k classes with probabilities that sum to 1 over all classes.',
   })
   @ApiJsonOrMultipartBody(PredictionRequestDto, PredictionUploadDto)
+  @ApiQuery({
+    name: 'include',
+    required: false,
+    enum: PREDICTION_INCLUDES,
+    description:
+      'Extras to return: `model_input` adds `model_input`, the resized image the model classified, as a base64 PNG (what the /demo page shows).',
+  })
   @ApiOkResponse({ type: PredictionResponseDto, description: 'The most likely classes.' })
   @ApiProblemResponses(
     'validation_failed',
@@ -54,6 +63,7 @@ export class PredictionsController {
   async predict(
     @Req() request: Request,
     @Body() body: PredictionRequestDto,
+    @Query('include') include?: unknown,
     @UploadedFile() file?: Express.Multer.File,
   ): Promise<PredictionResponseDto> {
     if (!request.is(['application/json', 'multipart/form-data'])) {
@@ -62,13 +72,17 @@ export class PredictionsController {
         `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted: send application/json or multipart/form-data.`,
       );
     }
+    const withModelInput = parseIncludes(include).has('model_input');
     const prediction = await this.predictions.predict(
       this.sourceOf(body, file),
       body.top_k,
       abortSignalFor(request),
       { name: body.model, version: body.model_version },
+      { withModelInput },
     );
-    return toPredictionResponse(prediction);
+    const response = toPredictionResponse(prediction);
+    if (prediction.modelInput) response.model_input = await toModelInputImage(prediction.modelInput);
+    return response;
   }
 
   private sourceOf(body: PredictionRequestDto, file?: Express.Multer.File): ImageSource {

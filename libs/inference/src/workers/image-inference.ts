@@ -1,7 +1,7 @@
 import { ImageDecoder, type DecodedImage } from '@app/image-fetch/decode/image-decoder';
 import type { ModelInputSpec } from '../manifest/model-manifest';
 import type { ResolvedModel } from '../manifest/resolved-model';
-import { toModelInput } from '../postprocess/to-model-input';
+import { toModelInput, type RgbImage } from '../postprocess/to-model-input';
 import { checkRuntimeMatchesManifest, createRuntime, type RuntimeOptions } from '../runtimes/create-runtime';
 import type { ModelInput, ModelRuntime, RuntimeInfo } from '../runtimes/model-runtime';
 
@@ -18,14 +18,20 @@ export interface InferenceInfo extends RuntimeInfo {
   warmupMs: number;
 }
 
-/** An image file to decode and classify, or a tensor already in the model's input layout. */
-export type InferenceTask = { kind: 'image'; bytes: Uint8Array } | { kind: 'tensor'; input: ModelInput };
+/**
+ * An image file to decode and classify (`keepModelInput`: also return the resized pixels the model saw), or a
+ * tensor already in the model's input layout.
+ */
+export type InferenceTask =
+  { kind: 'image'; bytes: Uint8Array; keepModelInput?: boolean } | { kind: 'tensor'; input: ModelInput };
 
 /** What one task gave: the raw scores (probabilities are computed by the caller) and what was decoded. */
 export interface InferenceReply {
   scores: Float32Array;
   /** Absent for a tensor task. */
   image?: Pick<DecodedImage, 'format' | 'sourceWidth' | 'sourceHeight'>;
+  /** The resized RGB pixels before scaling, when the task asked for them. */
+  modelInput?: RgbImage;
   decodeMs: number;
   inferenceMs: number;
 }
@@ -73,7 +79,7 @@ export class ImageInference {
   }
 
   run(task: InferenceTask): Promise<InferenceReply> {
-    return task.kind === 'image' ? this.infer(task.bytes) : this.inferTensor(task.input);
+    return task.kind === 'image' ? this.infer(task.bytes, task.keepModelInput) : this.inferTensor(task.input);
   }
 
   async inferTensor(input: ModelInput): Promise<InferenceReply> {
@@ -82,7 +88,7 @@ export class ImageInference {
     return { scores, decodeMs: 0, inferenceMs: performance.now() - started };
   }
 
-  async infer(bytes: Uint8Array): Promise<InferenceReply> {
+  async infer(bytes: Uint8Array, keepModelInput = false): Promise<InferenceReply> {
     const started = performance.now();
     const { width, height, resize } = this.input;
     const buffer = Buffer.isBuffer(bytes)
@@ -99,6 +105,8 @@ export class ImageInference {
     return {
       scores,
       image: { format: image.format, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight },
+      // A copy: the reply owns (and a worker transfers) these pixels, whatever the decoder does with its buffers.
+      ...(keepModelInput ? { modelInput: { data: image.data.slice(), width, height } } : {}),
       decodeMs: decoded - started,
       inferenceMs: performance.now() - decoded,
     };

@@ -17,7 +17,9 @@ serveWorkerTasks<InferenceWorkerSetup, InferenceTask, InferenceReply, InferenceI
     info: inference.info,
     handle: async (task) => {
       const result = await inference.run(task);
-      return { result, transfer: [result.scores.buffer as ArrayBuffer] };
+      const transfer = [result.scores.buffer as ArrayBuffer];
+      if (result.modelInput) transfer.push(result.modelInput.data.buffer);
+      return { result, transfer };
     },
   };
 });

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
 @ApiSchema({ name: 'ModelRef', description: 'The model that answered.' })
 export class ModelRefDto {
@@ -63,6 +63,24 @@ export class TimingsDto {
   total_ms!: number;
 }
 
+@ApiSchema({
+  name: 'ModelInputImage',
+  description: 'The image as the model saw it: decoded, oriented and resized to its input, before scaling.',
+})
+export class ModelInputImageDto {
+  @ApiProperty({ enum: ['image/png'], example: 'image/png' })
+  media_type!: 'image/png';
+
+  @ApiProperty({ example: 224 })
+  width!: number;
+
+  @ApiProperty({ example: 224 })
+  height!: number;
+
+  @ApiProperty({ format: 'byte', description: 'The PNG file in standard base64.', example: 'iVBORw0KGgo=' })
+  data!: string;
+}
+
 @ApiSchema({ name: 'PredictionResponse', description: 'The top-k classes for one photo.' })
 export class PredictionResponseDto {
   @ApiProperty({ type: ModelRefDto })
@@ -76,4 +94,10 @@ export class PredictionResponseDto {
 
   @ApiProperty({ type: TimingsDto })
   timings!: TimingsDto;
+
+  @ApiPropertyOptional({
+    type: ModelInputImageDto,
+    description: 'Only with `?include=model_input`: the resized input the model classified, as a PNG.',
+  })
+  model_input?: ModelInputImageDto;
 }
