@@ -71,11 +71,17 @@ interface RouterLayer {
   route?: { path: string; methods: Record<string, boolean> };
 }
 
-/** Every route registered on the Express router, as `METHOD /openapi/{style}` (Swagger UI's own routes excluded). */
+/**
+ * Every route registered on the Express router, as `METHOD /openapi/{style}` (Swagger UI's own routes and the
+ * script and stylesheet of /demo excluded).
+ */
 function servedRoutes({ app }: RunningApp): string[] {
   const router = (app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } }).router;
   return router.stack
-    .filter((layer) => layer.route && !layer.route.path.startsWith('/docs'))
+    .filter(
+      (layer) =>
+        layer.route && !layer.route.path.startsWith('/docs') && !layer.route.path.startsWith('/demo/'),
+    )
     .flatMap((layer) =>
       Object.keys(layer.route!.methods).map(
         (method) =>

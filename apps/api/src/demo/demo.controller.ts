@@ -22,7 +22,7 @@ export class DemoController {
   })
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'The HTML page.', schema: { type: 'string' } })
-  page(@Res() response: Response): void {
+  demoPage(@Res() response: Response): void {
     this.send(response, 'page');
   }
 

@@ -6,12 +6,13 @@ import { applyV2Schemas } from '../v2/dto/v2-tensor-data.schema';
 
 export const API_VERSION = '1.0.0';
 
-const DESCRIPTION = `Classifies food photos into the 101 Food-101 classes.
+const DESCRIPTION = `Classifies food photos into the 101 Food-101 classes. [Try it in your browser at /demo](/demo).
 
 - \`POST /v1/predictions\`: a photo as a URL, a base64 string or an upload; answers the top-k classes.
 - \`POST /net/image/prediction/?image_link=\`: the original FastAPI service's route, unchanged for existing clients.
 - \`GET /v1/models\`: what is served, on which engine.
 - \`GET /health/live\`, \`GET /health/ready\`: probes.
+- \`GET /demo\`: a page to classify a photo from a file, the camera, the clipboard or a URL.
 - \`/v2/...\`: the Open Inference Protocol (KServe V2) for KServe, Triton clients and Seldon tooling; its errors are \`{"error": "..."}\`.
 
 Every other error is an RFC 9457 problem (\`application/problem+json\`) with a stable \`code\`.`;
@@ -29,6 +30,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('observability', 'Prometheus metrics')
     .addTag('seed-compatible', 'The original FastAPI routes')
     .addTag('open-inference-protocol', 'KServe V2 / Open Inference Protocol REST API')
+    .addTag('demo', 'A try-it page for people')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

@@ -17,16 +17,22 @@ export const DEMO_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Swagger UI's top bar logo (swagger-ui-standalone-preset.js) is an SVG that carries this `<style>`. */
+const SWAGGER_UI_LOGO_STYLE = '.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}';
+
+const styleHash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
 /**
- * /docs (Swagger UI): scripts and styles from its own files; the few inline styles of the page template are
- * allowed by hash only (`inlineStyleHashes`), icons are data: URIs in its CSS, "Try it out" calls this origin.
+ * /docs (Swagger UI): scripts and styles from its own files; the inline styles of its page (`html`, hashed
+ * by `inlineStyleHashes`) and of its logo are allowed by hash only, icons are data: URIs in its CSS, and
+ * "Try it out" calls this origin.
  */
-export function docsCsp(styleHashes: readonly string[] = []): string {
-  const styles = styleHashes.length > 0 ? ` 'unsafe-hashes' ${styleHashes.join(' ')}` : '';
+export function docsCsp(html = ''): string {
+  const hashes = [...new Set([...inlineStyleHashes(html), styleHash(SWAGGER_UI_LOGO_STYLE)])];
   return [
     "default-src 'none'",
     "script-src 'self'",
-    `style-src 'self'${styles}`,
+    `style-src 'self' 'unsafe-hashes' ${hashes.join(' ')}`,
     "img-src 'self' data:",
     "connect-src 'self'",
     "base-uri 'none'",
@@ -35,14 +41,11 @@ export function docsCsp(styleHashes: readonly string[] = []): string {
   ].join('; ');
 }
 
-/** CSP source expressions for every `<style>` element and `style="..."` attribute of an HTML page. */
+/** CSP hash sources for every `<style>` element and `style="..."` attribute of an HTML page. */
 export function inlineStyleHashes(html: string): string[] {
   const blocks = [...html.matchAll(/<style[^>]*>([\s\S]*?)<\/style>/gi)].map((match) => match[1]);
   const attributes = [...html.matchAll(/\sstyle="([^"]*)"/gi)].map((match) => match[1]);
-  const hashes = [...blocks, ...attributes].map(
-    (text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`,
-  );
-  return [...new Set(hashes)];
+  return [...new Set([...blocks, ...attributes].map(styleHash))];
 }
 
 function isUnder(path: string, prefix: string): boolean {
@@ -57,7 +60,7 @@ function hashInlineStylesOnSend(response: Response): void {
   const send = response.send.bind(response);
   response.send = (body?: unknown) => {
     if (typeof body === 'string' && /^text\/html/.test(String(response.get('content-type') ?? ''))) {
-      response.setHeader('Content-Security-Policy', docsCsp(inlineStyleHashes(body)));
+      response.setHeader('Content-Security-Policy', docsCsp(body));
     }
     return send(body);
   };

@@ -21,7 +21,7 @@
   let inFlight;
   let sentImageUrl;
   let modelInputUrl;
-  const engines = new Map();
+  const metadata = new Map();
 
   function authHeaders() {
     const key = apiKeyInput.value.trim();
@@ -71,15 +71,29 @@
       }),
     );
     problemBox.hidden = true;
+    await fitTopKToModel();
   }
 
-  async function engineOf(name) {
-    if (!engines.has(name)) {
+  /** The engine and the number of classes of a model, from GET /v1/models/{name} (once per model). */
+  async function metadataOf(name) {
+    if (!metadata.has(name)) {
       const response = await fetch(`/v1/models/${encodeURIComponent(name)}`, { headers: authHeaders() });
-      const runtime = response.ok ? (await response.json()).runtime : undefined;
-      engines.set(name, runtime ? `${runtime.engine} (${runtime.backend})` : 'unknown');
+      const body = response.ok ? await response.json() : {};
+      metadata.set(name, {
+        engine: body.runtime ? `${body.runtime.engine} (${body.runtime.backend})` : 'unknown',
+        classes: Array.isArray(body.labels) ? body.labels.length : undefined,
+      });
     }
-    return engines.get(name);
+    return metadata.get(name);
+  }
+
+  /** "Classes shown" goes up to the picked model's number of classes. */
+  async function fitTopKToModel() {
+    if (!modelSelect.value) return;
+    const { classes } = await metadataOf(modelSelect.value);
+    if (!classes) return;
+    topKInput.max = String(classes);
+    if (Number.parseInt(topKInput.value, 10) > classes) topKInput.value = String(classes);
   }
 
   function requestFor(source) {
@@ -162,7 +176,7 @@
     $('details').replaceChildren(
       ...detail('Model', model.name),
       ...detail('Version', model.version),
-      ...detail('Engine', await engineOf(model.name)),
+      ...detail('Engine', (await metadataOf(model.name)).engine),
       ...detail('Fetch', ms(timings.fetch_ms)),
       ...detail('Decode and resize', ms(timings.decode_ms)),
       ...detail('Inference', ms(timings.inference_ms)),
@@ -233,12 +247,13 @@
     void classify();
   });
 
-  modelSelect.addEventListener('change', () => {
+  modelSelect.addEventListener('change', async () => {
+    await fitTopKToModel();
     if (current) void classify();
   });
 
   apiKeyInput.addEventListener('change', () => {
-    engines.clear();
+    metadata.clear();
     void loadModels();
   });
 
