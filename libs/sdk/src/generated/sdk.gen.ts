@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, ReloadModelData, ReloadModelErrors, ReloadModelResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses } from './types.gen.js';
+import type { DemoPageData, DemoPageResponses, GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, ReloadModelData, ReloadModelErrors, ReloadModelResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -264,5 +264,14 @@ export class FoodVisionApi extends HeyApiClient {
                 ...options.headers
             }
         });
+    }
+    
+    /**
+     * Try the classifier in a browser
+     *
+     * A small page (no third-party resources) to classify a photo from a file, the camera, the clipboard or a URL, showing the top classes as bars, the resized input the model saw, and the timings.
+     */
+    public demoPage<ThrowOnError extends boolean = false>(options?: Options<DemoPageData, ThrowOnError>): RequestResult<DemoPageResponses, unknown, ThrowOnError> {
+        return (options?.client ?? this.client).get<DemoPageResponses, unknown, ThrowOnError>({ url: '/demo', ...options });
     }
 }

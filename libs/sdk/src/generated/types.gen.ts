@@ -180,6 +180,19 @@ export type Timings = {
 };
 
 /**
+ * The image as the model saw it: decoded, oriented and resized to its input, before scaling.
+ */
+export type ModelInputImage = {
+    media_type: 'image/png';
+    width: number;
+    height: number;
+    /**
+     * The PNG file in standard base64.
+     */
+    data: string;
+};
+
+/**
  * The top-k classes for one photo.
  */
 export type PredictionResponse = {
@@ -190,6 +203,10 @@ export type PredictionResponse = {
     predictions: Array<ClassPrediction>;
     image: ImageInfo;
     timings: Timings;
+    /**
+     * Only with `?include=model_input`: the resized input the model classified, as a PNG.
+     */
+    model_input?: ModelInputImage;
 };
 
 /**
@@ -704,7 +721,12 @@ export type PredictFromImageLinkResponse = PredictFromImageLinkResponses[keyof P
 export type PredictData = {
     body: PredictionRequest;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Extras to return: `model_input` adds `model_input`, the resized image the model classified, as a base64 PNG (what the /demo page shows).
+         */
+        include?: 'model_input';
+    };
     url: '/v1/predictions';
 };
 
@@ -1287,3 +1309,19 @@ export type ModelVersionInferResponses = {
 };
 
 export type ModelVersionInferResponse = ModelVersionInferResponses[keyof ModelVersionInferResponses];
+
+export type DemoPageData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/demo';
+};
+
+export type DemoPageResponses = {
+    /**
+     * The HTML page.
+     */
+    200: string;
+};
+
+export type DemoPageResponse = DemoPageResponses[keyof DemoPageResponses];
