@@ -4,9 +4,12 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  inPage,
+  isHidden,
   launchBrowser,
   seriousAccessibilityViolations,
   SKIP_BROWSER_TESTS,
+  textOf,
   watchedPage,
   type WatchedPage,
 } from './support/browser';
@@ -42,18 +45,19 @@ const percent = (confidence: number) => `${(confidence * 100).toFixed(1)} %`;
 
 /** What the page shows as bars: [label, percentage] per row. */
 function bars(page: Page): Promise<string[][]> {
-  return page.$$eval('#bars li', (items) =>
-    items.map((item) => [
-      item.querySelector('.label')!.textContent!,
-      item.querySelector('.percent')!.textContent!,
-    ]),
+  return inPage(
+    page,
+    `[...document.querySelectorAll('#bars li')].map((item) =>
+      [item.querySelector('.label').textContent, item.querySelector('.percent').textContent])`,
   );
 }
 
 /** The details list as { term: value }. */
 async function details(page: Page): Promise<Record<string, string>> {
-  const pairs = await page.$$eval('#details dt', (terms) =>
-    terms.map((term) => [term.textContent!, term.nextElementSibling!.textContent!]),
+  const pairs = await inPage<Array<[string, string]>>(
+    page,
+    `[...document.querySelectorAll('#details dt')].map((term) =>
+      [term.textContent, term.nextElementSibling.textContent])`,
   );
   return Object.fromEntries(pairs);
 }
@@ -118,8 +122,9 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     expect(response!.status()).toBe(200);
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.waitForSelector('#model-select option');
-    const options = await page.$$eval('#model-select option', (list) =>
-      list.map((option) => ({ value: option.value, selected: option.selected })),
+    const options = await inPage(
+      page,
+      `[...document.querySelectorAll('#model-select option')].map((o) => ({ value: o.value, selected: o.selected }))`,
     );
     expect(options).toEqual([
       { value: FOOD101, selected: true },
@@ -136,11 +141,12 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     const shown = await bars(page);
     expect(shown[0]).toEqual(['pizza', percent(expected.predictions[0].confidence)]);
     expect(shown).toEqual(expected.predictions.map((p) => [p.display_name, percent(p.confidence)]));
-    const sizes = await page.$$eval('#sent-image, #model-input-image', (nodes) =>
-      nodes.map((node) => {
-        const image = node as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number };
+    const sizes = await inPage(
+      page,
+      `['#sent-image', '#model-input-image'].map((selector) => {
+        const image = document.querySelector(selector);
         return [image.complete, image.naturalWidth, image.naturalHeight];
-      }),
+      })`,
     );
     expect(sizes).toEqual([
       [true, 740, 740],
@@ -165,7 +171,10 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     const { page } = watched;
     // Width only: changing isMobile would reload the page and lose the result.
     await page.setViewport({ width: 390, height: 844 });
-    const overflow = await page.$eval('html', (root) => root.scrollWidth - root.clientWidth);
+    const overflow = await inPage<number>(
+      page,
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'demo-phone.png'), fullPage: true });
     await page.setViewport({ width: 1100, height: 1000 });
     expect(overflow).toBeLessThanOrEqual(0);
@@ -194,14 +203,14 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
       { timeout: 30_000 },
     );
     // The three-class model capped "Classes shown" at 3, and it stays so.
-    const topK = Number(await page.$eval('#top-k', (node) => (node as unknown as { value: string }).value));
+    const topK = Number(await inPage<string>(page, "document.querySelector('#top-k').value"));
     expect(topK).toBe(3);
     const expected = await apiAnswer({ url, top_k: topK });
     expect(expected.predictions[0].display_name).toBe('spaghetti carbonara');
     expect(await bars(page)).toEqual(
       expected.predictions.map((p) => [p.display_name, percent(p.confidence)]),
     );
-    expect(await page.$eval('#sent-figure', (figure) => figure.hidden)).toBe(true);
+    expect(await isHidden(page, '#sent-figure')).toBe(true);
   });
 
   it('shows the problem of a text file as its title and detail', async () => {
@@ -213,10 +222,10 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     expect(problem.code).toBe('unsupported_image');
     await (await page.$('#file-input'))!.uploadFile(textFile);
     await page.waitForSelector('#problem:not([hidden])', { timeout: 30_000 });
-    expect(await page.$eval('#problem-title', (node) => node.textContent)).toBe(problem.title);
-    expect(await page.$eval('#problem-detail', (node) => node.textContent)).toBe(problem.detail);
-    expect(await page.$eval('#result', (node) => node.hidden)).toBe(true);
-    expect(await page.$eval('#url-input', (node) => node.value)).toBe('');
+    expect(await textOf(page, '#problem-title')).toBe(problem.title);
+    expect(await textOf(page, '#problem-detail')).toBe(problem.detail);
+    expect(await isHidden(page, '#result')).toBe(true);
+    expect(await inPage(page, "document.querySelector('#url-input').value")).toBe('');
   });
 
   it('broke no CSP rule and sent nothing beyond its own origin', async () => {
@@ -233,9 +242,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
         "style-src 'self' 'unsafe-hashes' 'sha256-",
       );
       await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
-      expect(await page.$eval('.swagger-ui .info .title', (node) => node.textContent)).toContain(
-        'Food Vision API',
-      );
+      expect(await textOf(page, '.swagger-ui .info .title')).toContain('Food Vision API');
       expect(await page.$('.swagger-ui .info a[href="/demo"]')).not.toBeNull();
       await page.click('#operations-models-listModels .opblock-summary');
       await page.waitForSelector('#operations-models-listModels .try-out__btn');
@@ -247,15 +254,9 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
           timeout: 30_000,
         },
       );
-      const status = await page.$eval(
-        '#operations-models-listModels .live-responses-table tbody .response-col_status',
-        (node) => node.textContent!.trim(),
-      );
-      expect(status).toBe('200');
-      const body = await page.$eval(
-        '#operations-models-listModels .live-responses-table tbody .response-col_description',
-        (node) => node.textContent!,
-      );
+      const row = '#operations-models-listModels .live-responses-table tbody';
+      expect(await textOf(page, `${row} .response-col_status`)).toBe('200');
+      const body = await textOf(page, `${row} .response-col_description`);
       expect(body).toContain(FOOD101);
       await page.screenshot({ path: join(ARTIFACTS, 'docs.png') });
       expect(await docs.cspViolations()).toEqual([]);

@@ -82,6 +82,24 @@ export async function watchedPage(browser: Browser, origin: string): Promise<Wat
   };
 }
 
+/**
+ * Evaluates a JavaScript expression in the page. Expressions are strings because the project compiles without
+ * the DOM library, so functions over DOM nodes would not type-check.
+ */
+export function inPage<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
+
+/** `selector`'s textContent, trimmed (null when nothing matches). */
+export function textOf(page: Page, selector: string): Promise<string | null> {
+  return inPage(page, `document.querySelector(${JSON.stringify(selector)})?.textContent?.trim() ?? null`);
+}
+
+/** Whether `selector` is hidden (its `hidden` property). */
+export function isHidden(page: Page, selector: string): Promise<boolean> {
+  return inPage(page, `document.querySelector(${JSON.stringify(selector)}).hidden`);
+}
+
 interface AxeViolation {
   id: string;
   impact: string | null;
