@@ -266,3 +266,43 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     }
   });
 });
+
+describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page when the API needs a key', () => {
+  const KEY = 'demo-test-key-0123456789';
+  let running: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    running = await startTestApp(FIXTURE_MODELS.food101Tflite, { API_KEYS: KEY });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.close();
+  });
+
+  it('says so, takes the key typed in, classifies with it, and keeps it nowhere but the page', async () => {
+    const watched = await watchedPage(browser, running.baseUrl);
+    const { page } = watched;
+    const response = await page.goto(`${running.baseUrl}/demo`, { waitUntil: 'networkidle0' });
+    expect(response!.status()).toBe(200);
+    await page.waitForSelector('#problem:not([hidden])');
+    const unauthorized = (await (await fetch(`${running.baseUrl}/v1/models`)).json()) as { title: string };
+    expect(await textOf(page, '#problem-title')).toBe(unauthorized.title);
+    await page.type('#api-key', KEY);
+    await page.keyboard.press('Tab');
+    await page.waitForSelector('#model-select option');
+    await (await page.$('#file-input'))!.uploadFile(PIZZA);
+    await page.waitForSelector('#result:not([hidden])', { timeout: 30_000 });
+    expect((await bars(page))[0][0]).toBe('pizza');
+    expect(await inPage(page, '[localStorage.length, sessionStorage.length, document.cookie]')).toEqual([
+      0,
+      0,
+      '',
+    ]);
+    expect(await watched.cspViolations()).toEqual([]);
+    expect(watched.foreignRequests).toEqual([]);
+    await page.close();
+  });
+});
