@@ -228,6 +228,37 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     expect(await inPage(page, "document.querySelector('#url-input').value")).toBe('');
   });
 
+  it.each([
+    ['pasted from the clipboard', 'paste', CARBONARA],
+    ['dropped on the page', 'drop', PIZZA],
+  ])('classifies a photo %s', async (_how, event, photo) => {
+    const { page } = watched;
+    await page.select('#model-select', FOOD101);
+    // A real clipboard or drag needs a desktop; the page gets the same event a browser would fire.
+    const base64 = readFileSync(photo).toString('base64');
+    const expected = await apiAnswer({ image: base64, top_k: 3 });
+    await inPage(
+      page,
+      `(() => {
+        const bytes = Uint8Array.from(atob(${JSON.stringify(base64)}), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], 'photo.jpg', { type: 'image/jpeg' }));
+        const event = ${JSON.stringify(event)} === 'paste'
+          ? new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })
+          : new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true });
+        (${JSON.stringify(event)} === 'paste' ? document.body : document.querySelector('#drop-zone')).dispatchEvent(event);
+      })()`,
+    );
+    const label = JSON.stringify(expected.predictions[0].display_name);
+    await page.waitForFunction(
+      `!document.querySelector('#result').hidden && !document.querySelector('#sent-figure').hidden &&
+        document.querySelector('#bars li .label')?.textContent === ${label}`,
+      { timeout: 30_000 },
+    );
+    expect(expected.predictions[0].display_name).toBe(basename(photo).split('__')[0].replace(/_/g, ' '));
+    expect(await inPage(page, "document.querySelector('#sent-image').naturalWidth")).toBeGreaterThan(0);
+  });
+
   it('broke no CSP rule and sent nothing beyond its own origin', async () => {
     expect(await watched.cspViolations()).toEqual([]);
     expect(watched.foreignRequests).toEqual([]);

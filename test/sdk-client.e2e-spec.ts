@@ -44,6 +44,11 @@ describe('the generated TypeScript SDK', () => {
     }
     const seed = await ok(api.predictFromImageLink({ query: { image_link: images.url('/photo.jpg') } }));
     expect(seed['model-prediction']).toBe(photo.label.replace(/_/g, ' '));
+    const withInput = await ok(
+      api.predict({ query: { include: 'model_input' }, body: { image: bytes.toString('base64'), top_k: 1 } }),
+    );
+    expect(withInput.model_input).toMatchObject({ media_type: 'image/png', width: 224, height: 224 });
+    expect(await ok(api.demoPage())).toContain('<title>Food Vision: try it</title>');
   });
 
   it('returns problems as typed errors', async () => {
