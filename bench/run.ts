@@ -20,10 +20,18 @@ import type { ClientJob } from './lib/client-process';
 import { LOAD_GENERATOR_NICE, load, runClients } from './lib/clients';
 import type { LoadResult } from './lib/load';
 import { describeMachine } from './lib/machine';
+import { h5ModelConfig, kerasModelFlops } from './lib/model-flops';
+import { versusPeer } from './lib/versus-peer';
+import { renderVersusPeer } from './lib/versus-peer-report';
 import { renderReport, type BenchResults, type FloatEngineResult } from './lib/report';
 import { startServer, type RunningServer } from './lib/server';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** `--quick`: the side-by-side with the peer only, one short round each (about 2 minutes). */
+const QUICK = process.argv.includes('--quick');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 5));
+/** Rounds against the peer: each this long, this many per contender. */
+const PEER_SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? (QUICK ? 3 : 8));
+const PEER_ROUNDS = QUICK ? 1 : 2;
 const CORES = availableParallelism();
 const TMP = join(__dirname, '.tmp');
 const CONCURRENCIES = [1, 4, 16, 64];
@@ -265,6 +273,27 @@ async function main(): Promise<void> {
   photos.forEach((photo, i) => (routes[`/${i}.jpg`] = serveBytes(photo.bytes)));
   const images = await startImageServer(routes);
   try {
+    const h5 = FIXTURE_MODELS.food101KerasH5;
+    const h5Model = await resolveModel({ manifestPath: h5.manifest, modelDir: h5.dir });
+    log('the service against the Python peer, side by side…');
+    const peer = await versusPeer({
+      app: build,
+      resolved: h5Model,
+      tmp: TMP,
+      seconds: PEER_SECONDS,
+      rounds: PEER_ROUNDS,
+      phoneSeconds: PEER_SECONDS,
+      log,
+    });
+    const flops = kerasModelFlops(await h5ModelConfig(h5Model.entryPath), [224, 224, 3]);
+    const peerReport = renderVersusPeer(peer, flops);
+    if (QUICK) {
+      const report = `# Benchmark (--quick)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}; load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.\n\n${peerReport}`;
+      writeFileSync(join(__dirname, 'results.md'), report);
+      process.stdout.write(`${report}\n`);
+      log(`wrote bench/results.md (quick) in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      return;
+    }
     const food = await serviceRuns(build, (path) => images.url(path));
     const naive = await naiveRuns();
     log('float model: onnxruntime vs tfjs-WASM…');
@@ -286,7 +315,7 @@ async function main(): Promise<void> {
       durationSeconds: (performance.now() - started) / 1000,
       loadAverage: { start: loadAtStart, end: loadavg()[0] },
     };
-    const report = renderReport(results);
+    const report = insertAfterFirstSection(renderReport(results), peerReport);
     writeFileSync(join(__dirname, 'results.md'), report);
     process.stdout.write(`${report}\n`);
     log(`wrote ${join('bench', 'results.md')} in ${results.durationSeconds.toFixed(0)} s`);
@@ -294,6 +323,12 @@ async function main(): Promise<void> {
     await images.close();
     build.remove();
   }
+}
+
+/** The peer comparison goes first, right after the report's heading and machine lines. */
+function insertAfterFirstSection(report: string, section: string): string {
+  const at = report.indexOf('\n## ');
+  return at < 0 ? `${report}\n${section}` : `${report.slice(0, at + 1)}${section}\n${report.slice(at + 1)}`;
 }
 
 main().catch((error: unknown) => {
