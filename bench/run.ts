@@ -20,14 +20,23 @@ import type { ClientJob } from './lib/client-process';
 import { LOAD_GENERATOR_NICE, load, runClients } from './lib/clients';
 import type { LoadResult } from './lib/load';
 import { describeMachine } from './lib/machine';
+import { h5ModelConfig, kerasModelFlops } from './lib/model-flops';
+import { versusPeer } from './lib/versus-peer';
+import { renderVersusPeer } from './lib/versus-peer-report';
 import { renderReport, type BenchResults, type FloatEngineResult } from './lib/report';
 import { startServer, type RunningServer } from './lib/server';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** `--quick`: the side-by-side with the peer only, one short round each (about 2 minutes). */
+const QUICK = process.argv.includes('--quick');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 5));
+/** Rounds against the peer: each this long, this many per contender. */
+const PEER_SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? (QUICK ? 3 : 8));
+const PEER_ROUNDS = QUICK ? 1 : 2;
 const CORES = availableParallelism();
 const TMP = join(__dirname, '.tmp');
 const CONCURRENCIES = [1, 4, 16, 64];
 const RSS_REQUESTS = 10_000;
+const RSS_MAX_SECONDS = QUICK ? 30 : 180;
 const SATURATION_ROUNDS = 3;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -210,13 +219,15 @@ async function measureService(app: BuiltApp, ceiling: Ceiling, imageUrl: (path: 
       saturation.push({ ceiling: roundCeiling, service, liveness });
     }
     const before = server.rssMiB();
-    log(`${RSS_REQUESTS} more requests for the memory check…`);
+    log(`up to ${RSS_REQUESTS} more requests (at most ${RSS_MAX_SECONDS} s) for the memory check…`);
+    // 10 000 requests, or RSS_MAX_SECONDS of them when the machine is too busy to serve that many in time.
+    const rate = Math.min(...saturation.map((round) => round.service.requestsPerSecond));
     const run = await load({
       kind: 'post',
       url: `${server.baseUrl}/v1/predictions`,
       connections: 16,
       bodies: 'uploads',
-      amount: RSS_REQUESTS,
+      ...(rate * RSS_MAX_SECONDS >= RSS_REQUESTS ? { amount: RSS_REQUESTS } : { duration: RSS_MAX_SECONDS }),
     });
     const rss = { idle, before, after: server.rssMiB(), requests: run.total, run };
     log(`RSS ${before.toFixed(0)} → ${rss.after.toFixed(0)} MiB`);
@@ -265,6 +276,27 @@ async function main(): Promise<void> {
   photos.forEach((photo, i) => (routes[`/${i}.jpg`] = serveBytes(photo.bytes)));
   const images = await startImageServer(routes);
   try {
+    const h5 = FIXTURE_MODELS.food101KerasH5;
+    const h5Model = await resolveModel({ manifestPath: h5.manifest, modelDir: h5.dir });
+    log('the service against the Python peer, side by side…');
+    const peer = await versusPeer({
+      app: build,
+      resolved: h5Model,
+      tmp: TMP,
+      seconds: PEER_SECONDS,
+      rounds: PEER_ROUNDS,
+      phoneSeconds: PEER_SECONDS,
+      log,
+    });
+    const flops = kerasModelFlops(await h5ModelConfig(h5Model.entryPath), [224, 224, 3]);
+    const peerReport = renderVersusPeer(peer, flops);
+    if (QUICK) {
+      const report = `# Benchmark (--quick)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}; load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.\n\n${peerReport}`;
+      writeFileSync(join(__dirname, 'results.md'), report);
+      process.stdout.write(`${report}\n`);
+      log(`wrote bench/results.md (quick) in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      return;
+    }
     const food = await serviceRuns(build, (path) => images.url(path));
     const naive = await naiveRuns();
     log('float model: onnxruntime vs tfjs-WASM…');
@@ -286,7 +318,7 @@ async function main(): Promise<void> {
       durationSeconds: (performance.now() - started) / 1000,
       loadAverage: { start: loadAtStart, end: loadavg()[0] },
     };
-    const report = renderReport(results);
+    const report = insertAfterFirstSection(renderReport(results), peerReport);
     writeFileSync(join(__dirname, 'results.md'), report);
     process.stdout.write(`${report}\n`);
     log(`wrote ${join('bench', 'results.md')} in ${results.durationSeconds.toFixed(0)} s`);
@@ -294,6 +326,12 @@ async function main(): Promise<void> {
     await images.close();
     build.remove();
   }
+}
+
+/** The peer comparison goes first, right after the report's heading and machine lines. */
+function insertAfterFirstSection(report: string, section: string): string {
+  const at = report.indexOf('\n## ');
+  return at < 0 ? `${report}\n${section}` : `${report.slice(0, at + 1)}${section}\n${report.slice(at + 1)}`;
 }
 
 main().catch((error: unknown) => {

@@ -48,7 +48,7 @@ describe('model metadata', () => {
         channels: 3,
         dtype: 'uint8',
         value_range: [0, 255],
-        resize: { method: 'bilinear', fit: 'fill' },
+        resize: { method: 'bilinear', fit: 'fill', fidelity: 'fast' },
       },
       output_kind: 'probabilities',
       label_count: 101,

@@ -1,4 +1,4 @@
-import type { ServedModel } from '@app/inference';
+import { DEFAULT_RESIZE_FIDELITY, type ServedModel } from '@app/inference';
 import type { ModelMetadataDto, ModelSummaryDto } from './dto/model-metadata.dto';
 
 export function toModelSummary({ name, versions, state, isDefault }: ServedModel): ModelSummaryDto {
@@ -22,7 +22,17 @@ export function toModelMetadata(served: ServedModel): ModelMetadataDto {
   const metadata: ModelMetadataDto = {
     ...summary,
     description: manifest.description,
-    input: { height, width, channels, dtype, channel_order, value_range, mean, std, resize: { ...resize } },
+    input: {
+      height,
+      width,
+      channels,
+      dtype,
+      channel_order,
+      value_range,
+      mean,
+      std,
+      resize: { ...resize, fidelity: resize.fidelity ?? DEFAULT_RESIZE_FIDELITY },
+    },
     output_kind: manifest.output.kind,
     license: { ...manifest.license },
     source_url: manifest.source.url,

@@ -5,10 +5,12 @@ import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from '../image-fetch.opti
 import { decodeBmp } from './bmp-decoder';
 import { sniffImageFormat, type ImageFormat } from './image-sniffer';
 import { checkPixelCount } from './pixel-limit';
-import { resample } from './resample';
-import { planResize, type ResizeTarget } from './resize-plan';
+import { resizeBilinear } from './bilinear';
+import { preShrinkFactor } from './pre-shrink';
+import { resample, type RgbPixels } from './resample';
+import { planResize, type ResizePlan, type ResizeTarget } from './resize-plan';
 
-export type { ResizeFit, ResizeKernel, ResizeTarget } from './resize-plan';
+export type { ResizeFidelity, ResizeFit, ResizeKernel, ResizeTarget } from './resize-plan';
 
 export interface DecodedImage {
   /** Interleaved 8-bit sRGB, `width × height × 3`. */
@@ -57,9 +59,8 @@ export class ImageDecoder {
       );
     }
     const source = format === 'bmp' ? this.bmpSource(bytes) : await this.libvipsSource(bytes, format);
-    const plan = planResize(source.width, source.height, target);
     try {
-      const resized = await resample(source.open(), plan.crop, plan.placed, target.method);
+      const { resized, plan } = await this.resize(source, target);
       const data = new Uint8Array(new ArrayBuffer(target.width * target.height * 3));
       // `contain` leaves a black (zero) border around the image, as tf.image.resize_with_pad does.
       for (let y = 0; y < plan.placed.height; y++) {
@@ -81,6 +82,35 @@ export class ImageDecoder {
         `The ${format.toUpperCase()} image is damaged or truncated and cannot be decoded; send the complete file.`,
       );
     }
+  }
+
+  private async resize(
+    source: CheckedSource,
+    target: ResizeTarget,
+  ): Promise<{ resized: RgbPixels | { data: Uint8Array; width: number; height: number }; plan: ResizePlan }> {
+    const sourcePlan = planResize(source.width, source.height, target);
+    if (target.method !== 'bilinear') {
+      const resized = await resample(source.open(), sourcePlan.crop, sourcePlan.placed, target.method);
+      return { resized, plan: sourcePlan };
+    }
+    // Bilinear without antialiasing reads 4 pixels per output pixel: decode once (one libvips pipeline, no
+    // extract, no affine, which cost more than the decode), then sample in JS.
+    const shrink = target.fidelity === 'fast' ? preShrinkFactor(sourcePlan) : 1;
+    let pipeline = source.open();
+    let plan = sourcePlan;
+    if (shrink > 1) {
+      const width = Math.max(1, Math.round(source.width / shrink));
+      const height = Math.max(1, Math.round(source.height / shrink));
+      pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
+      plan = planResize(width, height, target);
+    }
+    const { data, info } = await pipeline
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    const decoded = { data, width: info.width, height: info.height };
+    return { resized: resizeBilinear(decoded, plan.crop, plan.placed.width, plan.placed.height), plan };
   }
 
   private bmpSource(bytes: Buffer): CheckedSource {

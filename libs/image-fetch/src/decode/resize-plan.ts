@@ -1,11 +1,19 @@
 export type ResizeKernel = 'bilinear' | 'nearest' | 'bicubic' | 'lanczos3';
 export type ResizeFit = 'fill' | 'cover' | 'contain';
+/**
+ * `exact`: every pixel of the image is decoded, then resized as TensorFlow does. `fast`: a large photo is first
+ * shrunk while it is decoded (JPEG DCT scaling, WebP scaled decoding) and with an antialiased linear filter, to
+ * about twice the model's input, then resized as TensorFlow does; small images are resized exactly either way.
+ */
+export type ResizeFidelity = 'exact' | 'fast';
 
 export interface ResizeTarget {
   width: number;
   height: number;
   method: ResizeKernel;
   fit: ResizeFit;
+  /** `exact` when absent. */
+  fidelity?: ResizeFidelity;
 }
 
 export interface Box {

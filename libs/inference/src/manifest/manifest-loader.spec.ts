@@ -137,6 +137,21 @@ describe('readManifest', () => {
     await expect(readManifest(manifestPath)).rejects.toThrow(/a uint8 input takes raw pixels/);
   });
 
+  it('takes resize.fidelity exact or fast, and refuses anything else', async () => {
+    for (const fidelity of ['exact', 'fast']) {
+      const { manifestPath } = modelFolder({ 'model.tflite': 'x', 'labels.txt': 'a\nb' }, (entries) => {
+        const base = baseManifest(entries);
+        return { ...base, input: { ...base.input, resize: { ...base.input.resize, fidelity } } };
+      });
+      expect((await readManifest(manifestPath)).input.resize.fidelity).toBe(fidelity);
+    }
+    const { manifestPath } = modelFolder({ 'model.tflite': 'x', 'labels.txt': 'a\nb' }, (entries) => {
+      const base = baseManifest(entries);
+      return { ...base, input: { ...base.input, resize: { ...base.input.resize, fidelity: 'blurry' } } };
+    });
+    await expect(readManifest(manifestPath)).rejects.toThrow(/input\.resize\.fidelity must be one of/);
+  });
+
   it('says when the file is not JSON', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'manifest-bad-'));
     writeFileSync(join(dir, 'manifest.json'), '{ nope');

@@ -28,6 +28,15 @@ export type ResizeMethod = (typeof RESIZE_METHODS)[number];
 export const RESIZE_FITS = ['fill', 'cover', 'contain'] as const;
 export type ResizeFit = (typeof RESIZE_FITS)[number];
 
+/**
+ * `exact` decodes every pixel and resizes as `tf.image.resize` does; `fast` lets a large photo shrink while it is
+ * decoded (JPEG DCT scaling) to about twice the input first. Measured in docs/performance.md.
+ */
+export const RESIZE_FIDELITIES = ['exact', 'fast'] as const;
+export type ResizeFidelity = (typeof RESIZE_FIDELITIES)[number];
+/** When a manifest does not say: see docs/performance.md (fidelity) for the numbers behind the choice. */
+export const DEFAULT_RESIZE_FIDELITY: ResizeFidelity = 'fast';
+
 export const OUTPUT_KINDS = ['probabilities', 'logits'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 
@@ -44,6 +53,7 @@ export class ModelFileEntry {
 export class ResizeSpec {
   @IsIn(RESIZE_METHODS) method!: ResizeMethod;
   @IsIn(RESIZE_FITS) fit!: ResizeFit;
+  @IsOptional() @IsIn(RESIZE_FIDELITIES) fidelity?: ResizeFidelity;
 }
 
 export class ModelInputSpec {

@@ -1,5 +1,5 @@
 import { ImageDecoder, type DecodedImage } from '@app/image-fetch/decode/image-decoder';
-import type { ModelInputSpec } from '../manifest/model-manifest';
+import { DEFAULT_RESIZE_FIDELITY, type ModelInputSpec } from '../manifest/model-manifest';
 import type { ResolvedModel } from '../manifest/resolved-model';
 import { toModelInput, type RgbImage } from '../postprocess/to-model-input';
 import { checkRuntimeMatchesManifest, createRuntime, type RuntimeOptions } from '../runtimes/create-runtime';
@@ -99,6 +99,7 @@ export class ImageInference {
       height,
       method: resize.method,
       fit: resize.fit,
+      fidelity: resize.fidelity ?? DEFAULT_RESIZE_FIDELITY,
     });
     const decoded = performance.now();
     const scores = await this.runtime.run(toModelInput(image, this.input));

@@ -335,6 +335,10 @@ export type ResizeSpec = {
      * `fill` stretches the whole image, `cover` centre-crops, `contain` pads.
      */
     fit: 'fill' | 'cover' | 'contain';
+    /**
+     * `exact` decodes every pixel; `fast` first shrinks a photo at least 4× the input to about 2× it while decoding (JPEG DCT scaling). Both then resize as `tf.image.resize` does.
+     */
+    fidelity: 'exact' | 'fast';
 };
 
 /**

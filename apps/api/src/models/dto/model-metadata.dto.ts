@@ -25,6 +25,14 @@ export class ResizeDto {
     description: '`fill` stretches the whole image, `cover` centre-crops, `contain` pads.',
   })
   fit!: string;
+
+  @ApiProperty({
+    example: 'fast',
+    enum: ['exact', 'fast'],
+    description:
+      '`exact` decodes every pixel; `fast` first shrinks a photo at least 4× the input to about 2× it while decoding (JPEG DCT scaling). Both then resize as `tf.image.resize` does.',
+  })
+  fidelity!: string;
 }
 
 @ApiSchema({ name: 'InputSpec', description: 'The tensor the model takes, and how pixels become it.' })
