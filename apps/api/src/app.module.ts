@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ImageFetchModule } from '@app/image-fetch';
 import { InferenceModule } from '@app/inference';
 import { validateEnvironment, type EnvironmentVariables } from './config/environment';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ModelsModule } from './models/models.module';
@@ -85,6 +86,7 @@ export class AppModule {
         ModelsModule,
         HealthModule,
         V2Module,
+        GrpcModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
