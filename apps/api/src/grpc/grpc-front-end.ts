@@ -68,14 +68,8 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
       track: (delta) => (this.active += delta),
     };
     const deps = { models: this.models, dataPlane: this.dataPlane, shutdown: this.shutdown };
-    server.addService(
-      definition.inference,
-      inferenceServiceHandlers(wrap, deps),
-    );
-    server.addService(
-      definition.health,
-      healthServiceHandlers(wrap, deps),
-    );
+    server.addService(definition.inference, inferenceServiceHandlers(wrap, deps));
+    server.addService(definition.health, healthServiceHandlers(wrap, deps));
     new ReflectionService(definition.packageDefinition).addToServer(server);
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
