@@ -83,9 +83,21 @@ async function modelFromDir(
   if (existsSync(manifestPath)) {
     return { MODEL_MANIFEST: renamed(manifestPath, flags.model_name, notes), MODEL_DIR: dir };
   }
+  const models = await scanModelRepository(dir).catch(() => []);
+  if (models.length > 0) {
+    const storeNames = models.map((model) => model.name);
+    const result: Record<string, string> = { MODEL_STORE: dir };
+    if (flags.model_name && storeNames.includes(flags.model_name)) result.DEFAULT_MODEL = flags.model_name;
+    else if (flags.model_name) {
+      notes.push(
+        `--model_name=${flags.model_name} names no model of the store ${dir}; it serves ${storeNames.join(', ')} under their folder names.`,
+      );
+    }
+    return result;
+  }
   const names = readdirSync(dir, { recursive: true }).map(String);
   if (names.some((name) => MODEL_FILE(name.split('/').pop()!))) {
-    const labels = names.find((name) => LABELS_FILE.test(name));
+    const labels = names.find((name) => LABELS_FILE.test(name.split('/').pop()!));
     if (!labels) {
       throw new ConfigurationError(
         `Invalid command line: ${flag} holds a model file but no manifest.json and no labels file (labels.txt, one label per line, or labels.json): add one of them.`,
@@ -100,22 +112,9 @@ async function modelFromDir(
     );
     return { MODEL_MANIFEST: drafted, MODEL_DIR: dir };
   }
-  try {
-    const models = await scanModelRepository(dir);
-    const storeNames = models.map((model) => model.name);
-    const result: Record<string, string> = { MODEL_STORE: dir };
-    if (flags.model_name && storeNames.includes(flags.model_name)) result.DEFAULT_MODEL = flags.model_name;
-    else if (flags.model_name) {
-      notes.push(
-        `--model_name=${flags.model_name} names no model of the store ${dir}; it serves ${storeNames.join(', ')} under their folder names.`,
-      );
-    }
-    return result;
-  } catch {
-    throw new ConfigurationError(
-      `Invalid command line: ${flag} holds no model: put a manifest.json with its files there, a model file (.tflite, .h5, .onnx, TF.js model.json) with labels.txt, or a store <model>/<version>/manifest.json.`,
-    );
-  }
+  throw new ConfigurationError(
+    `Invalid command line: ${flag} holds no model: put a manifest.json with its files there, a model file (.tflite, .h5, .onnx, TF.js model.json) with labels.txt, or a store <model>/<version>/manifest.json.`,
+  );
 }
 
 /**
