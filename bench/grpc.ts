@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, loadPackageDefinition, type GrpcObject, type ServiceError } from '@grpc/grpc-js';
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     const lines = [
       '# Benchmark: Open Inference Protocol over gRPC beside REST',
       '',
-      `Written by \`npm run bench:grpc\` on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'CPU'}, ${availableParallelism()} CPUs; Node ${process.version}.`,
+      `Written by \`npm run bench:grpc\` on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'CPU'}, ${availableParallelism()} CPUs; Node ${process.version}; load average ${loadavg()[0].toFixed(1)} at the end (above ${availableParallelism()} means other processes shared the CPUs and every number is lower than on a quiet host).`,
       `The built server as KServe starts it (\`--model_name=${MODEL} --model_dir=<plain folder> --http_port --grpc_port\`, manifest drafted), STM32 Food-101 MobileNetV1 0.5 int8 TFLite, default INFERENCE_WORKERS (${availableParallelism()}).`,
       `Each round: ${CONNECTIONS} closed loops for ${SECONDS} s on 127.0.0.1, one photo per request (${photo.length} bytes JPEG). The load generator runs in the bench process beside the server, so both share the CPUs: compare rounds, not hosts.`,
       '',

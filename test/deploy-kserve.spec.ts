@@ -22,9 +22,7 @@ type Schema = Record<string, unknown>;
 function strict(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(strict);
   if (typeof schema !== 'object' || schema === null) return schema;
-  const copy: Schema = Object.fromEntries(
-    Object.entries(schema).map(([key, value]) => [key, strict(value)]),
-  );
+  const copy: Schema = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, strict(value)]));
   const properties = copy.properties as Schema | undefined;
   if (
     properties &&
