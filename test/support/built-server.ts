@@ -56,9 +56,9 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `node <script>` from the repository root with `env` added, capturing its output. */
-export function runNode(script: string, env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env } });
+/** Runs `node <script> [args]` from the repository root with `env` added, capturing its output. */
+export function runNode(script: string, env: Record<string, string>, args: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   const listeners: Array<() => void> = [];

@@ -5,6 +5,7 @@ import { ImageFetchModule } from '@app/image-fetch';
 import { InferenceModule } from '@app/inference';
 import { validateEnvironment, type EnvironmentVariables } from './config/environment';
 import { DemoModule } from './demo/demo.module';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ModelsModule } from './models/models.module';
@@ -87,6 +88,7 @@ export class AppModule {
         HealthModule,
         V2Module,
         DemoModule,
+        GrpcModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -31,6 +31,11 @@ const toBoolean = ({ value }: { value: unknown }): unknown =>
 export class EnvironmentVariables {
   @Min(0) @Max(65535) @IsInt() @Type(() => Number) PORT: number = 5000;
   @IsString() @MinLength(1) HOST: string = '0.0.0.0';
+  /** Open Inference Protocol over gRPC on this port; unset: no gRPC server (KServe flags: 8081). 0: any free port. */
+  @IsOptional() @Min(0) @Max(65535) @IsInt() @Type(() => Number) GRPC_PORT?: number;
+  /** PEM certificate chain and private key paths: gRPC over TLS (both or neither; default plaintext). */
+  @IsOptional() @IsString() @MinLength(1) GRPC_TLS_CERT?: string;
+  @IsOptional() @IsString() @MinLength(1) GRPC_TLS_KEY?: string;
   @IsString() @MinLength(1) MODEL_MANIFEST: string = DEFAULT_MODEL_MANIFEST;
   @IsOptional() @IsString() @MinLength(1) MODEL_DIR?: string;
   /** A model repository `<store>/<model>/<version>/manifest.json`; when set, every model in it is served. */
@@ -83,10 +88,16 @@ export class ConfigurationError extends Error {
 }
 
 const NUMERIC_LISTS = new Set(['IMAGE_FETCH_ALLOWED_PORTS']);
+const OPTIONAL_GRPC = ['GRPC_PORT', 'GRPC_TLS_CERT', 'GRPC_TLS_KEY'];
 
 /** Validates the environment; throws one message that names each bad variable and its value. */
 export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables()).concat('MODEL_DIR', 'MODEL_STORE', 'DEFAULT_MODEL');
+  const known = Object.keys(new EnvironmentVariables()).concat(
+    'MODEL_DIR',
+    'MODEL_STORE',
+    'DEFAULT_MODEL',
+    ...OPTIONAL_GRPC,
+  );
   const input: Record<string, unknown> = {};
   for (const key of known) {
     const value = env[key];
@@ -101,6 +112,9 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   for (const entry of config.IMAGE_FETCH_ALLOW_HOSTS ?? []) {
     const why = allowlistEntryError(entry);
     if (why) problems.push(`IMAGE_FETCH_ALLOW_HOSTS entry ${JSON.stringify(entry)}: ${why}`);
+  }
+  if ((config.GRPC_TLS_CERT === undefined) !== (config.GRPC_TLS_KEY === undefined)) {
+    problems.push('GRPC_TLS_CERT and GRPC_TLS_KEY: set both (TLS) or neither (plaintext)');
   }
   if (problems.length > 0) throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}.`);
   return config;

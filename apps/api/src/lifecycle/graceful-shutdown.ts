@@ -9,6 +9,15 @@ export interface GracefulShutdownOptions {
   logger: LoggerService;
   signals?: NodeJS.Signals[];
   exit?: (code: number) => void;
+  /** Other servers to drain beside HTTP (the gRPC front-end): stop taking calls, wait for those in flight. */
+  alsoDrain?: DrainableServer[];
+}
+
+export interface DrainableServer {
+  readonly name: string;
+  readonly inFlight: number;
+  /** Resolves true when every call finished within `timeoutMs` (otherwise they were cut). */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 const POLL_MS = 25;
@@ -47,6 +56,7 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
     logger,
     signals = ['SIGTERM', 'SIGINT'],
     exit = (code) => process.exit(code),
+    alsoDrain = [],
   } = options;
   const state = app.get(ShutdownState);
   const inFlight = app.get(InFlightRequests);
@@ -65,8 +75,13 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
     state.begin(signal);
     server.close();
     server.closeIdleConnections();
+    const others = alsoDrain.map((other) => ({
+      other,
+      calls: other.inFlight,
+      done: other.drain(drainTimeoutMs),
+    }));
     logger.log(
-      `${signal} received: readiness is 503, new connections are refused; draining ${inFlight.count} in-flight request(s), up to ${drainTimeoutMs} ms`,
+      `${signal} received: readiness is 503, new connections are refused; draining ${inFlight.count} in-flight request(s)${others.map(({ other, calls }) => ` and ${calls} ${other.name} call(s)`).join('')}, up to ${drainTimeoutMs} ms`,
       'Shutdown',
     );
     if (!(await drain(server, inFlight, drainTimeoutMs))) {
@@ -75,6 +90,10 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
         'Shutdown',
       );
       server.closeAllConnections();
+    }
+    for (const { other, done } of others) {
+      if (!(await done))
+        logger.warn?.(`Drain timeout (${drainTimeoutMs} ms): ${other.name} calls were cancelled`, 'Shutdown');
     }
     const forced = setTimeout(() => exit(1), HOOKS_TIMEOUT_MS);
     forced.unref();

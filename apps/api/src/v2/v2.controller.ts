@@ -21,10 +21,10 @@ import { BinaryTensorBodyInterceptor } from './binary-tensor-body';
 import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-health.dto';
 import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
-import { notReadyReason, servedModel, toV2ModelMetadata } from './served-model';
+import { InferenceDataPlane } from '../inference-protocol/inference-data-plane';
+import { notReadyReason, servedModel, toV2ModelMetadata } from '../inference-protocol/served-model';
 import { V2ErrorFilter } from './v2-error.filter';
 import { notReady } from './v2-errors';
-import { V2InferenceService } from './v2-inference.service';
 import { v2ValidationPipe } from './v2-validation';
 
 const MODEL_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', description: 'The model name.' };
@@ -42,7 +42,7 @@ const INFER_DESCRIPTION =
 export class V2Controller {
   constructor(
     private readonly models: ModelLoader,
-    private readonly inference: V2InferenceService,
+    private readonly inference: InferenceDataPlane,
     private readonly shutdown: ShutdownState,
   ) {}
 

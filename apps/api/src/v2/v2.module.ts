@@ -3,11 +3,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { notFound, sendV2Failure, toV2Failure } from './v2-errors';
 import { V2Controller } from './v2.controller';
-import { V2InferenceService } from './v2-inference.service';
+import { InferenceProtocolModule } from '../inference-protocol/inference-protocol.module';
 
 @Module({
   controllers: [V2Controller],
-  providers: [V2InferenceService],
+  imports: [InferenceProtocolModule],
 })
 export class V2Module implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

@@ -13,12 +13,12 @@ import { mapLimited } from '../concurrency/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
 import { BATCH_CONCURRENCY } from '../predictions/batch-prediction.service';
 import type {
-  V2InferenceRequestDto,
-  V2InferenceResponseDto,
-  V2RequestInputDto,
-  V2RequestOutputDto,
-  V2ResponseOutputDto,
-} from './dto/v2-inference.dto';
+  InferenceInput,
+  InferenceOutput,
+  InferenceRequest,
+  InferenceResponse,
+  RequestedOutput as RequestedOutputSpec,
+} from './inference-request';
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, servedModel, TENSOR_INPUT } from './served-model';
 import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
 
@@ -30,9 +30,13 @@ interface RequestedOutput {
   classification?: number;
 }
 
-/** Runs an Open Inference Protocol request: one input (`image` BYTES or `input` FP32/UINT8), a row per image. */
+/**
+ * The Open Inference Protocol data plane, shared by the REST and gRPC front-ends: model resolution, validation,
+ * the admission queue and the classification extension. Runs one request: one input (`image` BYTES or `input`
+ * FP32/UINT8), a row per image.
+ */
 @Injectable()
-export class V2InferenceService {
+export class InferenceDataPlane {
   constructor(
     private readonly models: ModelLoader,
     private readonly sources: ImageSourceService,
@@ -43,9 +47,9 @@ export class V2InferenceService {
   async infer(
     name: string,
     version: string | undefined,
-    request: V2InferenceRequestDto,
+    request: InferenceRequest,
     signal: AbortSignal,
-  ): Promise<V2InferenceResponseDto> {
+  ): Promise<InferenceResponse> {
     servedModel(this.models, name, version);
     const model: ModelSelector = { name, version };
     // 503 while it is not ready; otherwise its labels and input spec for this request.
@@ -67,7 +71,7 @@ export class V2InferenceService {
 
   /** One probability row per image, in label order. */
   private async probabilities(
-    input: V2RequestInputDto,
+    input: InferenceInput,
     model: ModelSelector,
     spec: ModelInputSpec,
     labelCount: number,
@@ -111,7 +115,7 @@ export class V2InferenceService {
 }
 
 /** What to return: every output by default, each at most once, with valid classification counts. */
-function requestedOutputs(outputs: V2RequestOutputDto[] | undefined, labelCount: number): RequestedOutput[] {
+function requestedOutputs(outputs: RequestedOutputSpec[] | undefined, labelCount: number): RequestedOutput[] {
   if (outputs === undefined || outputs.length === 0) return [{ name: PROBABILITIES_OUTPUT }];
   const seen = new Set<string>();
   return outputs.map(({ name, parameters }) => {
@@ -177,11 +181,7 @@ function toRows(classifications: Classification[], labelCount: number): Float32A
   });
 }
 
-function toOutput(
-  output: RequestedOutput,
-  rows: Float32Array[],
-  labels: readonly string[],
-): V2ResponseOutputDto {
+function toOutput(output: RequestedOutput, rows: Float32Array[], labels: readonly string[]): InferenceOutput {
   if (output.classification === undefined) {
     return {
       name: output.name,

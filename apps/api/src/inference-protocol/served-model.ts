@@ -1,6 +1,6 @@
 import type { ModelFormat, ModelLoader, ModelManifest, ServedModel } from '@app/inference';
 import { problem } from '@app/problem';
-import type { V2ModelMetadataDto } from './dto/v2-metadata.dto';
+import type { ModelMetadata } from './inference-request';
 
 export const IMAGE_INPUT = 'image';
 export const TENSOR_INPUT = 'input';
@@ -41,7 +41,7 @@ export function notReadyReason({ name, state }: ServedModel): string | undefined
 }
 
 /** The Open Inference Protocol view of the model: its two alternative inputs and its probabilities output. */
-export function toV2ModelMetadata(served: ServedModel): V2ModelMetadataDto {
+export function toV2ModelMetadata(served: ServedModel): ModelMetadata {
   const manifest: ModelManifest | undefined = served.state.manifest;
   if (!manifest) {
     throw problem('model_not_ready', `Model ${served.name} is still loading; its inputs are not known yet.`, {

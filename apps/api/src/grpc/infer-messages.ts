@@ -1,0 +1,185 @@
+import { problem } from '@app/problem';
+import type {
+  InferenceInput,
+  InferenceRequest,
+  InferenceResponse,
+  RequestedOutput,
+} from '../inference-protocol/inference-request';
+import { decodeRawTensor, encodeRawOutput } from '../inference-protocol/raw-tensor';
+
+const invalid = (detail: string) => problem('validation_failed', detail);
+
+/** The messages of open_inference_grpc.proto as @grpc/proto-loader gives them (keepCase, longs as numbers). */
+export interface InferParameter {
+  parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
+  bool_param?: boolean;
+  int64_param?: number;
+  string_param?: string;
+  double_param?: number;
+  uint64_param?: number;
+}
+
+export interface InferTensorContents {
+  bool_contents: boolean[];
+  int_contents: number[];
+  int64_contents: number[];
+  uint_contents: number[];
+  uint64_contents: number[];
+  fp32_contents: number[];
+  fp64_contents: number[];
+  bytes_contents: Uint8Array[];
+}
+
+export interface ModelInferRequest {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, InferParameter>;
+  inputs: Array<{
+    name: string;
+    datatype: string;
+    shape: number[];
+    parameters: Record<string, InferParameter>;
+    contents: InferTensorContents | null;
+  }>;
+  outputs: Array<{ name: string; parameters: Record<string, InferParameter> }>;
+  raw_input_contents: Uint8Array[];
+}
+
+export interface ModelInferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: Array<{
+    name: string;
+    datatype: string;
+    shape: number[];
+    contents?: Partial<InferTensorContents>;
+  }>;
+  raw_output_contents: Buffer[];
+}
+
+/** The typed `contents` field a datatype uses (the proto's InferTensorContents comments). */
+function typedContents(contents: InferTensorContents, datatype: string): unknown[] {
+  switch (datatype) {
+    case 'BYTES':
+      return contents.bytes_contents.map((element) => Buffer.from(element).toString('base64'));
+    case 'FP32':
+      return contents.fp32_contents;
+    case 'FP64':
+      return contents.fp64_contents;
+    case 'UINT8':
+    case 'UINT16':
+    case 'UINT32':
+      return contents.uint_contents;
+    case 'UINT64':
+      return contents.uint64_contents;
+    case 'INT8':
+    case 'INT16':
+    case 'INT32':
+      return contents.int_contents;
+    case 'INT64':
+      return contents.int64_contents;
+    case 'BOOL':
+      return contents.bool_contents;
+    default:
+      return [];
+  }
+}
+
+const hasContents = (contents: InferTensorContents | null): boolean =>
+  contents !== null && Object.values(contents).some((field) => Array.isArray(field) && field.length > 0);
+
+function classificationOf(output: ModelInferRequest['outputs'][number]): number | undefined {
+  const parameter = output.parameters?.classification;
+  if (parameter === undefined) return undefined;
+  const value =
+    parameter.parameter_choice === 'int64_param'
+      ? parameter.int64_param
+      : parameter.parameter_choice === 'uint64_param'
+        ? parameter.uint64_param
+        : undefined;
+  if (value === undefined || !Number.isInteger(value) || value < 1) {
+    throw invalid(
+      `Output "${output.name}": the classification parameter is an integer (int64_param) of at least 1.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A ModelInferRequest as the data plane's request, with what the proto's types leave open checked here (the REST
+ * front-end's DTO validation does the same): a model name, non-negative shapes, either typed `contents` or
+ * `raw_input_contents` (one per input, in order), integer classification counts.
+ */
+export function toInferenceRequest(request: ModelInferRequest): {
+  model: string;
+  version?: string;
+  body: InferenceRequest;
+} {
+  if (!request.model_name) throw invalid('model_name is required: name the model to run.');
+  const raw = request.raw_input_contents ?? [];
+  if (raw.length > 0 && raw.length !== request.inputs.length) {
+    throw invalid(
+      `raw_input_contents has ${raw.length} entries for ${request.inputs.length} inputs: send one per input, in order.`,
+    );
+  }
+  if (request.inputs.length === 0)
+    throw invalid('The request has no inputs: send "image" (BYTES) or "input" (FP32).');
+  const inputs: InferenceInput[] = request.inputs.map((input, index) => {
+    if (!input.name) throw invalid(`inputs[${index}] has no name.`);
+    const shape = input.shape.map(Number);
+    if (shape.some((dimension) => !Number.isSafeInteger(dimension) || dimension < 0)) {
+      throw invalid(
+        `Input "${input.name}" has shape [${shape.join(', ')}]: dimensions are non-negative integers.`,
+      );
+    }
+    if (raw.length > 0 && hasContents(input.contents)) {
+      throw invalid(
+        `Input "${input.name}" has contents although raw_input_contents is used: send the data one way only.`,
+      );
+    }
+    const data =
+      raw.length > 0
+        ? decodeRawTensor(raw[index], input.datatype, input.name)
+        : input.contents
+          ? typedContents(input.contents, input.datatype)
+          : [];
+    return { name: input.name, datatype: input.datatype, shape, data };
+  });
+  const outputs: RequestedOutput[] = request.outputs.map((output, index) => {
+    if (!output.name) throw invalid(`outputs[${index}] has no name.`);
+    const classification = classificationOf(output);
+    return { name: output.name, ...(classification !== undefined ? { parameters: { classification } } : {}) };
+  });
+  return {
+    model: request.model_name,
+    ...(request.model_version ? { version: request.model_version } : {}),
+    body: { ...(request.id ? { id: request.id } : {}), inputs, outputs },
+  };
+}
+
+/** The data plane's answer as a ModelInferResponse: raw_output_contents when the request sent raw inputs (as KServe does). */
+export function toModelInferResponse(response: InferenceResponse, raw: boolean): ModelInferResponse {
+  return {
+    model_name: response.model_name,
+    model_version: response.model_version,
+    id: response.id ?? '',
+    outputs: response.outputs.map((output) => ({
+      name: output.name,
+      datatype: output.datatype,
+      shape: output.shape,
+      ...(raw
+        ? {}
+        : {
+            contents:
+              output.datatype === 'FP32'
+                ? { fp32_contents: output.data as number[] }
+                : {
+                    bytes_contents: (output.data as string[]).map((element) => Buffer.from(element, 'utf8')),
+                  },
+          }),
+    })),
+    raw_output_contents: raw ? response.outputs.map(encodeRawOutput) : [],
+  };
+}
