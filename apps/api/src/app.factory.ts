@@ -1,10 +1,11 @@
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import type { RequestHandler } from 'express';
+import { json, type RequestHandler } from 'express';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { EnvironmentVariables } from './config/environment';
+import { verifyJsonDepth } from './http/json-depth';
 import { InFlightRequests } from './lifecycle/in-flight-requests';
 import { HttpMetrics } from './observability/http-metrics';
 import { requestLogContext } from './observability/logging';
@@ -38,7 +39,8 @@ export async function createApp(
   if (proxyHops > 0) app.set('trust proxy', proxyHops);
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
-  app.useBodyParser('json', { limit: jsonLimit });
+  // express.json itself rather than useBodyParser, whose types drop `verify`: the depth check runs before parsing.
+  app.use(json({ limit: jsonLimit, verify: verifyJsonDepth(config.get('MAX_JSON_DEPTH')) }));
   const origins = config.get('CORS_ORIGINS', { infer: true });
   app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: true });
   app.disable('x-powered-by');
