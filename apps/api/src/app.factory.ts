@@ -5,6 +5,8 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { EnvironmentVariables } from './config/environment';
+import { refuseDeclaredOversize } from './http/declared-length';
+import { applyHttpTimeouts } from './http/http-timeouts';
 import { verifyJsonDepth } from './http/json-depth';
 import { InFlightRequests } from './lifecycle/in-flight-requests';
 import { HttpMetrics } from './observability/http-metrics';
@@ -40,7 +42,9 @@ export async function createApp(
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
   // express.json itself rather than useBodyParser, whose types drop `verify`: the depth check runs before parsing.
+  app.use(refuseDeclaredOversize(jsonLimit));
   app.use(json({ limit: jsonLimit, verify: verifyJsonDepth(config.get('MAX_JSON_DEPTH')) }));
+  applyHttpTimeouts(app.getHttpServer(), config.get('HTTP_REQUEST_TIMEOUT_MS'));
   const origins = config.get('CORS_ORIGINS', { infer: true });
   app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: true });
   app.disable('x-powered-by');
