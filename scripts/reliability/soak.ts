@@ -1,7 +1,8 @@
 /**
  * Soak run (not a test): the built server under mixed traffic for a long time — valid photos through every route,
  * hostile inputs, cancelled requests and model reloads — reporting resident memory every minute, answers by
- * status and latency percentiles. Passes when RSS grows less than 10 % after the warm-up, no 5xx other than the
+ * status and latency percentiles. Passes when RSS grows less than 10 % after the warm-up (median of the three
+ * samples from the warm-up on, against the median of the last three), no 5xx other than the
  * documented 503s (overloaded, inference_timeout, ...) is seen, every valid photo is classified right, and the
  * server never exits.
  *
@@ -305,8 +306,14 @@ async function main(): Promise<void> {
   const transport = outcomes.filter((outcome) => outcome.status === -1);
   const hostile2xx = outcomes.filter((outcome) => outcome.kind.startsWith('hostile') && outcome.status < 400);
   const wrong = valid.filter((outcome) => outcome.wrongLabel).length;
-  const atWarmup = rss.find((sample) => sample.minute >= warmupMinutes)?.mib ?? rss[rss.length - 1].mib;
-  const growth = (finalRss - atWarmup) / atWarmup;
+  // Medians of three samples, so one minute's garbage-collection or reload swing neither passes nor fails a run.
+  const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  const mibs = [...rss.map((sample) => sample.mib), finalRss];
+  const warm = rss.findIndex((sample) => sample.minute >= warmupMinutes);
+  const atWarmup = median(mibs.slice(warm < 0 ? -3 : warm, (warm < 0 ? mibs.length : warm) + 3));
+  const atEnd = median(mibs.slice(-3));
+  const growth = (atEnd - atWarmup) / atWarmup;
+  const peakGrowth = (Math.max(...mibs.slice(warm < 0 ? -1 : warm)) - atWarmup) / atWarmup;
   const summary = {
     minutes,
     requests: outcomes.length,
@@ -323,7 +330,10 @@ async function main(): Promise<void> {
     },
     rssMiB: rss.map((sample) => Number(sample.mib.toFixed(1))),
     finalRssMiB: Number(finalRss.toFixed(1)),
+    rssAtWarmupMiB: Number(atWarmup.toFixed(1)),
+    rssAtEndMiB: Number(atEnd.toFixed(1)),
     rssGrowthAfterWarmup: `${(growth * 100).toFixed(1)} %`,
+    rssPeakAboveWarmup: `${(peakGrowth * 100).toFixed(1)} %`,
     reloads,
     wrongLabels: wrong,
     undocumented5xx: undocumented5xx.length,
