@@ -42,7 +42,8 @@ export async function createApp(
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
   // express.json itself rather than useBodyParser, whose types drop `verify`: the depth check runs before parsing.
-  app.use(refuseDeclaredOversize(jsonLimit));
+  // No route reads more than this: JSON, or a multipart image with its form fields (8 × 64 KiB, predictions.module).
+  app.use(refuseDeclaredOversize(jsonLimit + 8 * 64 * 1024));
   app.use(json({ limit: jsonLimit, verify: verifyJsonDepth(config.get('MAX_JSON_DEPTH')) }));
   applyHttpTimeouts(app.getHttpServer(), config.get('HTTP_REQUEST_TIMEOUT_MS'));
   const origins = config.get('CORS_ORIGINS', { infer: true });
