@@ -284,6 +284,57 @@ describe('the built server as a process (what the container runs)', () => {
     release();
   });
 
+  it('on SIGTERM during a burst past the queue, a reload, a stalled upload and a slow reader: every request answered or refused, exit 0', async () => {
+    const { server, base, port } = await startServer({
+      INFERENCE_WORKERS: '1',
+      INFERENCE_QUEUE_SIZE: '1',
+      SHUTDOWN_DRAIN_TIMEOUT_MS: '2000',
+    });
+    const image = JSON.stringify({ image: photo.toString('base64') });
+    // A reader that takes nothing, and an upload that stops halfway.
+    const slow = connect(port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    const takeNothing = () => undefined;
+    const answerStarted = new Promise((resolve) => slow.once('readable', resolve));
+    slow.on('readable', takeNothing);
+    slow.write('GET /docs-json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const stalled = connect(port, '127.0.0.1');
+    stalled.on('error', () => undefined);
+    stalled.write(
+      'POST /v1/predictions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"image":"',
+    );
+    const closed = (socket: typeof slow) =>
+      new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const socketsClosed = Promise.all([closed(slow), closed(stalled)]);
+    const send = (path: string, body?: string) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then(
+        async (response) => ({ status: response.status, body: (await response.json()) as { code?: string } }),
+        (error: Error) => error,
+      );
+    await answerStarted;
+    await new Promise((resolve) => (stalled.connecting ? stalled.once('connect', resolve) : resolve(null)));
+    const burst = Array.from({ length: 12 }, () => send('/v1/predictions', image));
+    const reload = send(`/v1/models/food101-mobilenet-v1-int8/reload`);
+    server.child.kill('SIGTERM');
+    for (const outcome of [...(await Promise.all(burst)), await reload]) {
+      // Refused at the socket after the listener closed, or answered in full: 200, or 503 with its reason.
+      if (outcome instanceof Error) continue;
+      if (outcome.status !== 200) {
+        expect(outcome.status).toBe(503);
+        expect(['overloaded', 'shutting_down', 'inference_timeout']).toContain(outcome.body.code);
+      }
+    }
+    expect(await server.exited, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
+    // The slow reader sees the close once it reads what was sent before it.
+    slow.off('readable', takeNothing);
+    slow.resume();
+    await socketsClosed;
+  });
+
   describe('fetch-model (init container, compose and Heroku start)', () => {
     let work: string;
     beforeAll(() => {

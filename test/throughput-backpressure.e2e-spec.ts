@@ -86,15 +86,16 @@ describe('one busy worker with room for one waiting request', () => {
     expect(stats(running).completed).toBe(before.completed + 1);
   });
 
-  it('survives a worker that dies mid-request: that request gets a 500 problem, the next one an answer', async () => {
+  it('survives a worker that dies mid-request: that request gets a 503 problem, the next one an answer', async () => {
     const pool = running.app.get(ModelLoader).ready().inference.pool!;
     const [threadId] = pool.threadIds();
     const doomed = post(running);
     await waitUntil(() => expect(pool.stats().busy).toBe(1));
     await pool.replaceWorker(threadId);
     const failed = await doomed;
-    expect(failed.status).toBe(500);
-    expect(await failed.json()).toMatchObject({ status: 500, code: 'internal_error' });
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('1');
+    expect(await failed.json()).toMatchObject({ status: 503, code: 'inference_worker_failed' });
     const next = await post(running);
     expect(next.status).toBe(200);
     expect(pool.threadIds()).not.toContain(threadId);

@@ -1,10 +1,13 @@
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import type { RequestHandler } from 'express';
+import { json, type RequestHandler } from 'express';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { EnvironmentVariables } from './config/environment';
+import { refuseDeclaredOversize } from './http/declared-length';
+import { applyHttpTimeouts } from './http/http-timeouts';
+import { verifyJsonDepth } from './http/json-depth';
 import { InFlightRequests } from './lifecycle/in-flight-requests';
 import { HttpMetrics } from './observability/http-metrics';
 import { requestLogContext } from './observability/logging';
@@ -42,7 +45,11 @@ export async function createApp(
   if (proxyHops > 0) app.set('trust proxy', proxyHops);
   // Base64 inflates by 4/3; leave room for the JSON around it.
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
-  app.useBodyParser('json', { limit: jsonLimit });
+  // express.json itself rather than useBodyParser, whose types drop `verify`: the depth check runs before parsing.
+  // No route reads more than this: JSON, or a multipart image with its form fields (8 × 64 KiB, predictions.module).
+  app.use(refuseDeclaredOversize(jsonLimit + 8 * 64 * 1024));
+  app.use(json({ limit: jsonLimit, verify: verifyJsonDepth(config.get('MAX_JSON_DEPTH')) }));
+  applyHttpTimeouts(app.getHttpServer(), config.get('HTTP_REQUEST_TIMEOUT_MS'));
   const origins = config.get('CORS_ORIGINS', { infer: true });
   app.enableCors(corsPolicy(origins));
   app.disable('x-powered-by');

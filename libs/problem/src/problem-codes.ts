@@ -1,6 +1,7 @@
 /** Every machine-readable `code` a problem body can carry, with the status and title it is sent with. */
 export const PROBLEM_CODES = {
   validation_failed: { status: 400, title: 'The request is not valid' },
+  json_too_deep: { status: 400, title: 'The JSON body is nested too deeply' },
   invalid_base64: { status: 400, title: 'The image is not valid base64' },
   missing_image: { status: 400, title: 'No image was sent' },
   ambiguous_image: { status: 400, title: 'More than one image was sent' },
@@ -30,6 +31,7 @@ export const PROBLEM_CODES = {
   model_not_ready: { status: 503, title: 'The model is not ready' },
   overloaded: { status: 503, title: 'The service is at capacity' },
   inference_timeout: { status: 503, title: 'The image was not classified in time' },
+  inference_worker_failed: { status: 503, title: 'The inference worker stopped' },
   shutting_down: { status: 503, title: 'The service is shutting down' },
   model_reload_failed: { status: 500, title: 'The model could not be reloaded' },
   internal_error: { status: 500, title: 'Internal server error' },

@@ -47,6 +47,10 @@ export class EnvironmentVariables {
   @Transform(toBoolean) @IsBoolean() MODEL_WARMUP: boolean = true;
   @Min(1024) @Max(100 * MIB) @IsInt() @Type(() => Number) MAX_IMAGE_BYTES: number = 10 * MIB;
   @Min(1) @Max(500_000_000) @IsInt() @Type(() => Number) MAX_IMAGE_PIXELS: number = 40_000_000;
+  /** Deepest nesting of arrays and objects a JSON body may have; deeper is 400 `json_too_deep`, before parsing. */
+  @Min(2) @Max(1_000) @IsInt() @Type(() => Number) MAX_JSON_DEPTH: number = 64;
+  /** Longest a client may take to send one request (headers and body); past it 408 and the connection closes. */
+  @Min(1_000) @Max(600_000) @IsInt() @Type(() => Number) HTTP_REQUEST_TIMEOUT_MS: number = 60_000;
   @Min(100) @Max(60_000) @IsInt() @Type(() => Number) IMAGE_FETCH_CONNECT_TIMEOUT_MS: number = 3_000;
   @Min(100) @Max(120_000) @IsInt() @Type(() => Number) IMAGE_FETCH_TIMEOUT_MS: number = 10_000;
   @Min(0) @Max(10) @IsInt() @Type(() => Number) IMAGE_FETCH_MAX_REDIRECTS: number = 3;

@@ -20,6 +20,7 @@ import type {
   RequestedOutput as RequestedOutputSpec,
 } from './inference-request';
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, servedModel, TENSOR_INPUT } from './served-model';
+import { tensorLabel } from './binary-tensor-body';
 import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
@@ -81,36 +82,37 @@ export class InferenceDataPlane {
     const count = input.shape[0] ?? 0;
     if (count < 1 || count > maxItems) {
       throw invalid(
-        `Input "${input.name}" must hold 1 to ${maxItems} images (its first dimension); it holds ${count}.`,
+        `Input "${tensorLabel(input.name)}" must hold 1 to ${maxItems} images (its first dimension); it holds ${count}.`,
       );
     }
-    const values = flattenTensorData(input.data, input.shape, input.name);
+    const tensor = tensorLabel(input.name);
+    const values = flattenTensorData(input.data, input.shape, tensor);
     let tasks: ImageTask[];
     if (input.name === IMAGE_INPUT) {
       if (input.datatype !== 'BYTES')
-        throw invalid(`Input "${IMAGE_INPUT}" is BYTES, not ${input.datatype}.`);
+        throw invalid(`Input "${IMAGE_INPUT}" is BYTES, not ${tensorLabel(input.datatype)}.`);
       if (input.shape.length > 2 || (input.shape.length === 2 && input.shape[1] !== 1)) {
         throw invalid(
           `Input "${IMAGE_INPUT}" must have shape [N] or [N, 1]; it has [${input.shape.join(', ')}].`,
         );
       }
-      tasks = bytesElements(values, input.name).map((base64) => async (taskSignal) => {
+      tasks = bytesElements(values, tensor).map((base64) => async (taskSignal) => {
         const bytes = await this.sources.bytes({ kind: 'base64', base64 }, taskSignal);
         return this.classifier.classifyImageBytes(bytes, labelCount, taskSignal, model);
       });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
-        throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${input.datatype}.`);
+        throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${tensorLabel(input.datatype)}.`);
       }
-      tasks = modelInputs(values, input.shape, input.datatype, spec, input.name).map(
+      tasks = modelInputs(values, input.shape, input.datatype, spec, tensor).map(
         (tensor) => (taskSignal) => this.classifier.classifyTensor(tensor, labelCount, taskSignal, model),
       );
     } else {
       throw invalid(
-        `This model has no input "${input.name}": send "${IMAGE_INPUT}" (BYTES, base64 image files) or "${TENSOR_INPUT}" (FP32, NHWC).`,
+        `This model has no input "${tensor}": send "${IMAGE_INPUT}" (BYTES, base64 image files) or "${TENSOR_INPUT}" (FP32, NHWC).`,
       );
     }
-    return toRows(await runAll(tasks, signal, input.name), labelCount);
+    return toRows(await runAll(tasks, signal, tensor), labelCount);
   }
 }
 
@@ -120,7 +122,9 @@ function requestedOutputs(outputs: RequestedOutputSpec[] | undefined, labelCount
   const seen = new Set<string>();
   return outputs.map(({ name, parameters }) => {
     if (name !== PROBABILITIES_OUTPUT) {
-      throw invalid(`This model has no output "${name}"; its output is "${PROBABILITIES_OUTPUT}".`);
+      throw invalid(
+        `This model has no output "${tensorLabel(name)}"; its output is "${PROBABILITIES_OUTPUT}".`,
+      );
     }
     if (seen.has(name)) throw invalid(`Output "${name}" is requested twice.`);
     seen.add(name);

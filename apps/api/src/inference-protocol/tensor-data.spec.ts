@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelInputSpec } from '@app/inference';
 import { ProblemError } from '@app/problem';
-import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
+import { bytesElements, elementCount, flattenTensorData, modelInputs } from './tensor-data';
 
 const spec = (dtype: 'uint8' | 'float32'): ModelInputSpec => ({
   height: 2,
@@ -32,6 +32,19 @@ describe('V2 tensor data', () => {
     expect(() => flattenTensorData([1, 2, 3], [2, 2], 'x')).toThrow(
       'Input "x" has shape [2, 2], which holds 4 elements, but its data has 3.',
     );
+  });
+
+  it('flattens data nested far deeper than the stack allows recursion, and reports the count', () => {
+    let deep: unknown[] = [7];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(flattenTensorData(deep, [1], 'x')).toEqual([7]);
+    expect(() => flattenTensorData([deep, 1], [1], 'x')).toThrow(/holds 1 elements, but its data has more/);
+  });
+
+  it('refuses a shape whose element count overflows instead of rounding it', () => {
+    expect(() => flattenTensorData([1], [2 ** 30, 2 ** 30, 2 ** 30], 'x')).toThrow(/element count overflows/);
+    expect(() => elementCount([1e300, 1e300], 'x')).toThrow(/overflows/);
+    expect(elementCount([2, 224, 224, 3], 'x')).toBe(301_056);
   });
 
   it('takes BYTES elements as strings only', () => {

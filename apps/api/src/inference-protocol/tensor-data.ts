@@ -3,13 +3,42 @@ import { problem } from '@app/problem';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
 
-/** The elements of `data` in row-major order, whether sent flat or nested, checked against `shape`. */
+/** The element count a shape holds; a product past 2^53 (it cannot match any body) is refused, not rounded. */
+export function elementCount(shape: readonly number[], tensor: string): number {
+  let count = 1;
+  for (const dimension of shape) {
+    count *= dimension;
+    if (!Number.isSafeInteger(count)) {
+      throw invalid(
+        `Input "${tensor}" has shape [${shape.slice(0, 8).join(', ')}${shape.length > 8 ? ', …' : ''}], whose element count overflows: no request holds that many.`,
+      );
+    }
+  }
+  return count;
+}
+
+/**
+ * The elements of `data` in row-major order, whether sent flat or nested, checked against `shape`. Iterative
+ * (an explicit stack, not recursion or `flat(Infinity)`), and it stops as soon as there are more elements than
+ * the shape holds, so neither nesting nor size can overflow the stack or the memory.
+ */
 export function flattenTensorData(data: unknown[], shape: readonly number[], tensor: string): unknown[] {
-  const values = data.flat(Infinity);
-  const expected = shape.reduce((product, dimension) => product * dimension, 1);
+  const expected = elementCount(shape, tensor);
+  const values: unknown[] = [];
+  const stack: Array<{ array: unknown[]; next: number }> = [{ array: data, next: 0 }];
+  while (stack.length > 0 && values.length <= expected) {
+    const top = stack[stack.length - 1];
+    if (top.next >= top.array.length) {
+      stack.pop();
+      continue;
+    }
+    const value = top.array[top.next++];
+    if (Array.isArray(value)) stack.push({ array: value as unknown[], next: 0 });
+    else values.push(value);
+  }
   if (values.length !== expected) {
     throw invalid(
-      `Input "${tensor}" has shape [${shape.join(', ')}], which holds ${expected} elements, but its data has ${values.length}.`,
+      `Input "${tensor}" has shape [${shape.join(', ')}], which holds ${expected} elements, but its data has ${values.length > expected ? 'more' : values.length}.`,
     );
   }
   return values;

@@ -32,6 +32,7 @@ export class BatchPredictionsController {
   @ApiOkResponse({ type: BatchPredictionResponseDto, description: 'One result per item, in order.' })
   @ApiProblemResponses(
     'validation_failed',
+    'json_too_deep',
     'payload_too_large',
     'unsupported_media_type',
     'model_not_found',

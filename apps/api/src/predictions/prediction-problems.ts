@@ -23,5 +23,6 @@ export const CLASSIFICATION_PROBLEMS = [
   'model_not_ready',
   'overloaded',
   'inference_timeout',
+  'inference_worker_failed',
   'internal_error',
 ] as const satisfies readonly ProblemCode[];

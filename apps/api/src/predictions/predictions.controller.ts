@@ -50,6 +50,7 @@ export class PredictionsController {
   @ApiOkResponse({ type: PredictionResponseDto, description: 'The most likely classes.' })
   @ApiProblemResponses(
     'validation_failed',
+    'json_too_deep',
     'missing_image',
     'ambiguous_image',
     'invalid_base64',

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { problem, ProblemError, type ProblemCode } from '@app/problem';
+import { JsonTooDeepError, jsonTooDeep } from '../http/json-depth';
 import { sendProblem } from './problem-response';
 
 const CODE_BY_STATUS: Partial<Record<number, ProblemCode>> = {
@@ -43,6 +44,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         'The request body is larger than this service accepts; send a smaller image.',
       );
     }
+    if (parserError instanceof JsonTooDeepError) return jsonTooDeep(parserError.maxDepth);
     if (parserError?.type === 'entity.parse.failed') {
       return problem('validation_failed', 'The request body is not valid JSON.');
     }

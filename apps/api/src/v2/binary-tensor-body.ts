@@ -4,6 +4,7 @@ import { raw, type Request, type RequestHandler, type Response } from 'express';
 import { from, type Observable, switchMap } from 'rxjs';
 import { problem } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
+import { exceedsJsonDepth, jsonTooDeep } from '../http/json-depth';
 
 /** Binary tensor data extension: the length of the JSON part of the body; tensor bytes follow it. */
 export const INFERENCE_HEADER_CONTENT_LENGTH = 'inference-header-content-length';
@@ -20,11 +21,13 @@ const invalid = (detail: string) => problem('validation_failed', detail);
 @Injectable()
 export class BinaryTensorBodyInterceptor implements NestInterceptor {
   private readonly readBody: RequestHandler;
+  private readonly maxDepth: number;
 
   constructor(config: ConfigService<EnvironmentVariables, true>) {
     // The JSON parser's limit (app.factory.ts): raw bytes are smaller than their base64 or JSON text.
     const limit = Math.ceil((config.get('MAX_IMAGE_BYTES', { infer: true }) * 4) / 3) + 64 * 1024;
     this.readBody = raw({ type: () => true, limit });
+    this.maxDepth = config.get('MAX_JSON_DEPTH', { infer: true });
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -36,21 +39,37 @@ export class BinaryTensorBodyInterceptor implements NestInterceptor {
 
   private async decode(request: Request, response: Response): Promise<void> {
     const header = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
-    if (request.body !== undefined && header === undefined) return;
-    await new Promise<void>((resolve, reject) =>
-      this.readBody(request, response, (error?: unknown) =>
-        error
-          ? reject(error instanceof Error ? error : new Error('The request body could not be read.'))
-          : resolve(),
-      ),
-    );
+    if (request.body === undefined || header !== undefined) {
+      await new Promise<void>((resolve, reject) =>
+        this.readBody(request, response, (error?: unknown) =>
+          error
+            ? reject(error instanceof Error ? error : new Error('The request body could not be read.'))
+            : resolve(),
+        ),
+      );
+    }
     const body: unknown = request.body;
-    if (!Buffer.isBuffer(body)) return;
-    request.body = header === undefined ? parseJson(body) : withBinaryTensors(body, String(header));
+    if (!Buffer.isBuffer(body)) {
+      // Parsed as application/json already: the whole body was JSON, so no input can have binary data.
+      const contentLength = request.headers['content-length'];
+      if (header !== undefined && contentLength !== undefined)
+        headerLength(String(header), Number(contentLength));
+      refuseBinaryInputs(body, 'the body is all JSON (application/json)');
+      return;
+    }
+    if (header === undefined) {
+      request.body = refuseBinaryInputs(
+        parseJson(body, this.maxDepth),
+        'there is no Inference-Header-Content-Length header',
+      );
+    } else {
+      request.body = withBinaryTensors(body, headerLength(String(header), body.length), this.maxDepth);
+    }
   }
 }
 
-function parseJson(text: Buffer): unknown {
+function parseJson(text: Buffer, maxDepth: number): unknown {
+  if (exceedsJsonDepth(text, maxDepth)) throw jsonTooDeep(maxDepth);
   try {
     return JSON.parse(text.toString('utf8')) as unknown;
   } catch {
@@ -61,37 +80,84 @@ function parseJson(text: Buffer): unknown {
 interface BinaryInput {
   name?: unknown;
   datatype?: unknown;
-  parameters?: { binary_data_size?: unknown };
+  parameters?: { binary_data_size?: unknown } | null;
   data?: unknown;
 }
 
-/** The JSON header with each binary input's bytes decoded into its `data`, in the order the inputs are listed. */
-function withBinaryTensors(body: Buffer, header: string): unknown {
-  const length = Number(header);
-  if (!Number.isInteger(length) || length < 0 || length > body.length) {
-    throw invalid(`Inference-Header-Content-Length is ${header}, but the body has ${body.length} bytes.`);
+function inputsOf(request: unknown): BinaryInput[] {
+  const inputs = (request as { inputs?: unknown } | null)?.inputs;
+  return Array.isArray(inputs)
+    ? inputs.filter((input): input is BinaryInput => typeof input === 'object' && input !== null)
+    : [];
+}
+
+function hasBinarySize(input: BinaryInput): boolean {
+  const parameters = input.parameters;
+  return typeof parameters === 'object' && parameters !== null && 'binary_data_size' in parameters;
+}
+
+/** A tensor name for a message: at most 64 characters of it, so a huge name is not echoed back. */
+export function tensorLabel(name: unknown): string {
+  const text = typeof name === 'string' ? name : (JSON.stringify(name) ?? String(name));
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
+
+/** A body without binary tensor bytes: an input that declares binary_data_size has nothing to read. */
+function refuseBinaryInputs(request: unknown, why: string): unknown {
+  const binary = inputsOf(request).find(hasBinarySize);
+  if (binary) {
+    throw invalid(
+      `Input "${tensorLabel(binary.name)}" has parameters.binary_data_size, but ${why}: send the JSON, then the tensor bytes, with Inference-Header-Content-Length giving the JSON's length (binary tensor data extension), or put the values in "data" without binary_data_size.`,
+    );
+  }
+  return request;
+}
+
+/** Inference-Header-Content-Length: a decimal integer of bytes, from 1 to the body's length. */
+function headerLength(header: string, bodyLength: number): number {
+  const length = /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(length) || !(length <= bodyLength)) {
+    throw invalid(
+      `Inference-Header-Content-Length is ${JSON.stringify(header.slice(0, 32))}, but it must be a whole number of bytes from 1 to the body's ${bodyLength}.`,
+    );
   }
   if (length === 0) {
     throw invalid(
       'Raw binary requests (Inference-Header-Content-Length: 0) are not supported: send the JSON header.',
     );
   }
-  const request = parseJson(body.subarray(0, length)) as { inputs?: unknown };
+  return length;
+}
+
+/** The JSON header with each binary input's bytes decoded into its `data`, in the order the inputs are listed. */
+function withBinaryTensors(body: Buffer, length: number, maxDepth: number): unknown {
+  const request = parseJson(body.subarray(0, length), maxDepth);
   let offset = length;
-  for (const input of Array.isArray(request.inputs) ? (request.inputs as BinaryInput[]) : []) {
-    const size = input?.parameters?.binary_data_size;
-    if (size === undefined) continue;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || offset + size > body.length) {
+  for (const input of inputsOf(request)) {
+    if (!hasBinarySize(input)) continue;
+    const tensor = tensorLabel(input.name);
+    const size = input.parameters?.binary_data_size;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       throw invalid(
-        `Input "${String(input.name)}" has binary_data_size ${JSON.stringify(size)}, beyond the body's tensor bytes.`,
+        `Input "${tensor}" has binary_data_size ${tensorLabel(size)}: it must be a whole, non-negative number of bytes.`,
       );
     }
-    input.data = decodeTensorBytes(body.subarray(offset, offset + size), input.datatype, String(input.name));
+    if (input.data !== undefined) {
+      throw invalid(
+        `Input "${tensor}" has both "data" and binary_data_size: send its values one way, in the JSON or as bytes after it.`,
+      );
+    }
+    if (offset + size > body.length) {
+      throw invalid(
+        `Input "${tensor}" has binary_data_size ${size}, but only ${body.length - offset} bytes of the body are left after the JSON and the inputs before it.`,
+      );
+    }
+    input.data = decodeTensorBytes(body.subarray(offset, offset + size), input.datatype, tensor);
     offset += size;
   }
   if (offset !== body.length) {
     throw invalid(
-      `The body has ${body.length - offset} bytes after the last binary input: check each binary_data_size.`,
+      `The body has ${body.length - offset} bytes after the JSON and the binary inputs it declares: check Inference-Header-Content-Length and each binary_data_size.`,
     );
   }
   return request;
@@ -123,7 +189,7 @@ function decodeTensorBytes(bytes: Buffer, datatype: unknown, tensor: string): Ar
       return Array.from(bytes);
     default:
       throw invalid(
-        `Input "${tensor}": binary data is read for BYTES, FP32 and UINT8 tensors, not ${String(datatype)}.`,
+        `Input "${tensor}": binary data is read for BYTES, FP32 and UINT8 tensors, not ${tensorLabel(datatype)}.`,
       );
   }
 }

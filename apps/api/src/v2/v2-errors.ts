@@ -1,6 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ProblemError } from '@app/problem';
+import { JsonTooDeepError, jsonTooDeep } from '../http/json-depth';
 
 export interface V2Failure {
   status: number;
@@ -31,6 +32,9 @@ export function toV2Failure(exception: unknown, request: Request): V2Failure {
     };
   }
   const parserError = exception as BodyParserError | undefined;
+  if (exception instanceof JsonTooDeepError) {
+    return { status: 400, error: jsonTooDeep(exception.maxDepth).detail };
+  }
   switch (parserError?.type) {
     case 'entity.too.large':
       return {

@@ -85,6 +85,8 @@ export class InferenceScheduler {
       size: options.workers,
       setup,
       name: 'InferenceWorkers',
+      // The client has had its 503 at timeoutMs; a task still running at twice that is stuck, not slow.
+      stuckTaskMs: options.timeoutMs * 2,
     });
     const info = {
       ...infos[0],
@@ -97,8 +99,9 @@ export class InferenceScheduler {
       pool.run(task).catch((error: unknown) => {
         if (error instanceof WorkerCrashedError) {
           throw problem(
-            'internal_error',
-            'The inference worker stopped while classifying this image; retry once.',
+            'inference_worker_failed',
+            'The inference worker stopped while classifying this image (it has been replaced); retry once.',
+            { retry_after_seconds: 1 },
           );
         }
         throw error;

@@ -16,13 +16,13 @@ type TestPool = WorkerPool<
 
 let pool: TestPool | undefined;
 
-async function startPool(size: number, setup: TestWorkerSetup = {}) {
+async function startPool(size: number, setup: TestWorkerSetup = {}, stuckTaskMs?: number) {
   const started = await WorkerPool.start<
     TestWorkerSetup,
     TestTask,
     { value: number; threadId: number },
     { threadId: number }
-  >({ file: WORKER, size, setup, name: 'TestWorkers', restartDelayMs: 50 });
+  >({ file: WORKER, size, setup, name: 'TestWorkers', restartDelayMs: 50, stuckTaskMs });
   pool = started.pool;
   return started;
 }
@@ -72,6 +72,32 @@ describe('WorkerPool', () => {
     await expect(stuck).rejects.toThrow(/stopped and replaced/);
     await expect(pool!.run({ kind: 'echo', value: 5 })).resolves.toMatchObject({ value: 10 });
     expect(pool!.threadIds()).not.toContain(threadId);
+  });
+
+  it('stops a worker stuck in an endless loop past stuckTaskMs, fails only its task, and replaces it', async () => {
+    await startPool(2, {}, 300);
+    const before = pool!.threadIds();
+    const replaced = new Promise((resolve) => pool!.events.once('replaced', resolve));
+    const stuck = pool!.run({ kind: 'spin' });
+    // The other worker keeps answering while one spins.
+    const others = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => pool!.run({ kind: 'echo', value: i })),
+    );
+    expect(others.map((result) => result.value)).toEqual([0, 2, 4, 6, 8, 10]);
+    const error = await stuck.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as Error).message).toMatch(/more than 300 ms.*stuck/);
+    await replaced;
+    expect(pool!.threadIds()).toHaveLength(2);
+    expect(pool!.threadIds().filter((id) => !before.includes(id))).toHaveLength(1);
+    await expect(pool!.run({ kind: 'echo', value: 4 })).resolves.toMatchObject({ value: 8 });
+    expect(pool!.stats()).toMatchObject({ ready: 2, crashes: 1 });
+  });
+
+  it('leaves a task that finishes within stuckTaskMs alone', async () => {
+    await startPool(1, {}, 5_000);
+    await expect(pool!.run({ kind: 'echo', value: 3 })).resolves.toMatchObject({ value: 6 });
+    expect(pool!.stats().crashes).toBe(0);
   });
 
   it('does not start when a worker cannot load, and says why', async () => {

@@ -15,6 +15,11 @@ export interface WorkerPoolOptions<Setup> {
   name: string;
   /** First delay before retrying a replacement that failed to start; doubles up to 30 s. */
   restartDelayMs?: number;
+  /**
+   * A task running longer than this is taken as stuck (a hang or an endless loop): its worker is stopped, the
+   * task fails with WorkerCrashedError and a fresh worker takes the slot. Unset: tasks may run forever.
+   */
+  stuckTaskMs?: number;
 }
 
 /** A task lost because its worker died (crash, out of memory, or terminated). */
@@ -40,6 +45,8 @@ interface Slot<Task, Result> {
   current?: PendingTask<Task, Result>;
   /** Why the worker is going away, when it was not a crash (replaceWorker). */
   endReason?: string;
+  /** Stops the worker when its current task runs past stuckTaskMs. */
+  stuckTimer?: NodeJS.Timeout;
   lastError?: Error;
 }
 
@@ -161,6 +168,7 @@ export class WorkerPool<Setup, Task, Result, Info> {
       });
       worker.on('error', (error) => (slot.lastError = error));
       worker.on('exit', (code) => {
+        clearTimeout(slot.stuckTimer);
         this.slots.delete(slot);
         const why =
           slot.endReason ??
@@ -206,6 +214,7 @@ export class WorkerPool<Setup, Task, Result, Info> {
     if (!pending || pending.id !== message.id) return;
     slot.current = undefined;
     slot.state = 'idle';
+    clearTimeout(slot.stuckTimer);
     if (message.type === 'result') pending.resolve(message.result);
     else pending.reject(deserializeError(message.error));
     this.dispatch();
@@ -218,6 +227,14 @@ export class WorkerPool<Setup, Task, Result, Info> {
       const pending = this.waiting.shift()!;
       slot.state = 'busy';
       slot.current = pending;
+      const stuckMs = this.options.stuckTaskMs;
+      if (stuckMs !== undefined) {
+        slot.stuckTimer = setTimeout(() => {
+          slot.endReason = `its task ran for more than ${stuckMs} ms, so it was taken as stuck and replaced`;
+          void slot.worker.terminate();
+        }, stuckMs);
+        slot.stuckTimer.unref();
+      }
       const message: TaskMessage<Task> = { id: pending.id, task: pending.task };
       slot.worker.postMessage(message, pending.transfer);
     }

@@ -705,7 +705,7 @@ export type PredictFromImageLinkErrors = {
      */
     502: Problem;
     /**
-     * Problem details; `code` is one of: `model_not_ready`, `overloaded`, `inference_timeout`.
+     * Problem details; `code` is one of: `model_not_ready`, `overloaded`, `inference_timeout`, `inference_worker_failed`.
      */
     503: Problem;
     /**
@@ -736,7 +736,7 @@ export type PredictData = {
 
 export type PredictErrors = {
     /**
-     * Problem details; `code` is one of: `validation_failed`, `missing_image`, `ambiguous_image`, `invalid_base64`, `invalid_url`, `url_scheme_not_allowed`, `url_credentials_not_allowed`, `url_port_not_allowed`, `url_forbidden_address`, `url_unresolvable`.
+     * Problem details; `code` is one of: `validation_failed`, `json_too_deep`, `missing_image`, `ambiguous_image`, `invalid_base64`, `invalid_url`, `url_scheme_not_allowed`, `url_credentials_not_allowed`, `url_port_not_allowed`, `url_forbidden_address`, `url_unresolvable`.
      */
     400: Problem;
     /**
@@ -772,7 +772,7 @@ export type PredictErrors = {
      */
     502: Problem;
     /**
-     * Problem details; `code` is one of: `model_not_ready`, `overloaded`, `inference_timeout`.
+     * Problem details; `code` is one of: `model_not_ready`, `overloaded`, `inference_timeout`, `inference_worker_failed`.
      */
     503: Problem;
     /**
@@ -801,7 +801,7 @@ export type PredictBatchData = {
 
 export type PredictBatchErrors = {
     /**
-     * Problem details; `code` is one of: `validation_failed`.
+     * Problem details; `code` is one of: `validation_failed`, `json_too_deep`.
      */
     400: Problem;
     /**

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
@@ -8,6 +9,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  MaxLength,
   Min,
   MinLength,
   ValidateNested,
@@ -19,7 +21,12 @@ import { parametersProperty, tensorDataProperty } from './v2-tensor-data.schema'
   description: 'One input tensor; for a batch, shape and data cover the whole batch.',
 })
 export class V2RequestInputDto {
-  @ApiProperty({ example: 'image', description: '`image` (BYTES) or `input` (the model input tensor).' })
+  @ApiProperty({
+    example: 'image',
+    maxLength: 256,
+    description: '`image` (BYTES) or `input` (the model input tensor).',
+  })
+  @MaxLength(256)
   @MinLength(1)
   @IsString()
   name!: string;
@@ -27,14 +34,21 @@ export class V2RequestInputDto {
   @ApiProperty({
     type: [Number],
     example: [1],
+    maxItems: 16,
     description: 'Non-negative dimensions; their product is the element count.',
   })
   @Min(0, { each: true })
   @IsInt({ each: true })
+  @ArrayMaxSize(16)
   @IsArray()
   shape!: number[];
 
-  @ApiProperty({ example: 'BYTES', description: '`BYTES` for `image`; `FP32` or `UINT8` for `input`.' })
+  @ApiProperty({
+    example: 'BYTES',
+    maxLength: 16,
+    description: '`BYTES` for `image`; `FP32` or `UINT8` for `input`.',
+  })
+  @MaxLength(16)
   @IsString()
   datatype!: string;
 
@@ -76,7 +90,8 @@ export class V2RequestOutputParametersDto {
 
 @ApiSchema({ name: 'V2RequestOutput', description: 'An output to return, and how.' })
 export class V2RequestOutputDto {
-  @ApiProperty({ example: 'probabilities' })
+  @ApiProperty({ example: 'probabilities', maxLength: 256 })
+  @MaxLength(256)
   @MinLength(1)
   @IsString()
   name!: string;
@@ -100,20 +115,27 @@ export class V2InferenceRequestDto {
   @IsObject()
   parameters?: Record<string, string | number | boolean>;
 
-  @ApiProperty({ type: [V2RequestInputDto], description: 'Exactly one input: `image` or `input`.' })
+  @ApiProperty({
+    type: [V2RequestInputDto],
+    maxItems: 16,
+    description: 'Exactly one input: `image` or `input`.',
+  })
   @ValidateNested({ each: true })
   @Type(() => V2RequestInputDto)
+  @ArrayMaxSize(16)
   @ArrayMinSize(1)
   @IsArray()
   inputs!: V2RequestInputDto[];
 
   @ApiPropertyOptional({
     type: [V2RequestOutputDto],
+    maxItems: 16,
     description: 'Which outputs to return; all (`probabilities`) when absent.',
   })
   @IsOptional()
   @ValidateNested({ each: true })
   @Type(() => V2RequestOutputDto)
+  @ArrayMaxSize(16)
   @IsArray()
   outputs?: V2RequestOutputDto[];
 }
