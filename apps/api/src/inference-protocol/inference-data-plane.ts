@@ -20,7 +20,7 @@ import type {
   RequestedOutput as RequestedOutputSpec,
 } from './inference-request';
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, servedModel, TENSOR_INPUT } from './served-model';
-import { tensorLabel } from './binary-tensor-body';
+import { tensorLabel } from './tensor-label';
 import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
 
 const invalid = (detail: string) => problem('validation_failed', detail);

@@ -5,6 +5,7 @@ import { from, type Observable, switchMap } from 'rxjs';
 import { problem } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
 import { exceedsJsonDepth, jsonTooDeep } from '../http/json-depth';
+import { tensorLabel } from '../inference-protocol/tensor-label';
 
 /** Binary tensor data extension: the length of the JSON part of the body; tensor bytes follow it. */
 export const INFERENCE_HEADER_CONTENT_LENGTH = 'inference-header-content-length';
@@ -94,12 +95,6 @@ function inputsOf(request: unknown): BinaryInput[] {
 function hasBinarySize(input: BinaryInput): boolean {
   const parameters = input.parameters;
   return typeof parameters === 'object' && parameters !== null && 'binary_data_size' in parameters;
-}
-
-/** A tensor name for a message: at most 64 characters of it, so a huge name is not echoed back. */
-export function tensorLabel(name: unknown): string {
-  const text = typeof name === 'string' ? name : (JSON.stringify(name) ?? String(name));
-  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 
 /** A body without binary tensor bytes: an input that declares binary_data_size has nothing to read. */
