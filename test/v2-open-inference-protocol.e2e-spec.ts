@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecoder } from '@app/image-fetch';
-import { ModelLoader, toModelInput, type ModelInputSpec } from '@app/inference';
+import { DEFAULT_RESIZE_FIDELITY, ModelLoader, toModelInput, type ModelInputSpec } from '@app/inference';
 import { OpenApiContract } from './support/contract';
 import { FIXTURE_MODELS, foodPhotos, type FixtureModel } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
@@ -666,6 +666,8 @@ describe('Open Inference Protocol over a model store with two models', () => {
       height: 64,
       method: 'bilinear',
       fit: 'fill',
+      // As the server decodes for this model (its manifest leaves fidelity to the default).
+      fidelity: spec.resize.fidelity ?? DEFAULT_RESIZE_FIDELITY,
     });
     const tensor = Array.from(toModelInput(image, spec).data);
     expect(Math.max(...tensor)).toBeLessThanOrEqual(1);
