@@ -7,6 +7,7 @@ import {
   MODEL_CLASSES,
   type JsonValue,
 } from './layer-rules';
+import { checkNodeReferences } from './node-references';
 
 type JsonObject = { [key: string]: JsonValue };
 
@@ -57,24 +58,14 @@ class ConfigChecker {
       this.refuse(`model ${path} has no layers`);
     if (config.layers.length > 10_000) this.refuse(`model ${path} has more than 10000 layers`);
     const layers = config.layers.map((layer) => this.layer(layer, path));
-    const shifted = nestedModelsWithOwnNode(layers);
-    if (shifted.size === 0) return { ...entry, config: { ...config, layers } };
-    const shift = (ref: JsonValue): JsonValue =>
-      Array.isArray(ref) && typeof ref[0] === 'string' && typeof ref[1] === 'number' && shifted.has(ref[0])
-        ? [ref[0], ref[1] + 1, ...ref.slice(2)]
-        : ref;
-    const rewired = layers.map((layer) =>
-      Array.isArray(layer.inbound_nodes)
-        ? {
-            ...layer,
-            inbound_nodes: layer.inbound_nodes.map((node) => (Array.isArray(node) ? node.map(shift) : node)),
-          }
-        : layer,
-    );
-    const outputs = Array.isArray(config.output_layers)
-      ? config.output_layers.map(shift)
-      : config.output_layers;
-    return { ...entry, config: { ...config, layers: rewired, output_layers: outputs } };
+    const checked = { ...config, layers };
+    if (entry.class_name === 'Sequential') return { ...entry, config: checked };
+    return {
+      ...entry,
+      config: checkNodeReferences(checked, path === 'the model' ? path : `model ${path}`, (why) =>
+        this.refuse(why),
+      ),
+    };
   }
 
   private layer(entry: JsonValue, parent: string): JsonObject {
@@ -223,32 +214,6 @@ class ConfigChecker {
         return className;
     }
   }
-}
-
-/**
- * Nested models built on an Input already have one node (input to output) when the outer model calls them.
- * Keras leaves that node out of the config and counts node indices from the first call
- * (`_should_skip_first_node` in keras/engine/functional.py); TF.js counts it, so references are shifted.
- */
-function nestedModelsWithOwnNode(layers: JsonObject[]): Set<string> {
-  const names = new Set<string>();
-  for (const layer of layers) {
-    if (
-      typeof layer.class_name !== 'string' ||
-      !MODEL_CLASSES.has(layer.class_name) ||
-      !isObject(layer.config)
-    )
-      continue;
-    const inner = Array.isArray(layer.config.layers) ? layer.config.layers : [];
-    const first = inner[0];
-    const startsWithInput =
-      isObject(first) &&
-      (first.class_name === 'InputLayer' ||
-        (isObject(first.config) && first.config.batch_input_shape != null));
-    if (startsWithInput && typeof layer.config.name === 'string') names.add(layer.config.name);
-    if (startsWithInput && typeof layer.name === 'string') names.add(layer.name);
-  }
-  return names;
 }
 
 /**
