@@ -239,6 +239,15 @@ class Interpreter {
   private layer(layer: Json, inputs: Tensor[]): Tensor[] {
     const className = String(layer.class_name);
     if (className === 'Functional' || className === 'Model') return this.model(layer, inputs);
+    if (className === 'Sequential') {
+      // A Sequential's config lists its layers ({class_name, config}) without nodes: each feeds the next.
+      let x = inputs[0];
+      for (const inner of (layer.config as Json).layers as Json[]) {
+        if (inner.class_name === 'InputLayer') continue;
+        [x] = this.layer({ ...inner, name: (inner.config as Json).name }, [x]);
+      }
+      return [x];
+    }
     const out = this.compute(className, String(layer.name), layer.config as Json, inputs);
     const f16 = this.options.float16Layers;
     const policy = (layer.config as Json).dtype;

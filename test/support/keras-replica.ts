@@ -104,6 +104,9 @@ function withInputSize(config: Json, size: number): Json {
   return copy;
 }
 
+/** Functional configs name each layer entry; a Sequential's entries carry the name in their config only. */
+const layerName = (layer: Json): string => String(layer.name ?? (layer.config as Json).name);
+
 export interface Replica {
   /** The model_config written into the file (the real one, with only the input size changed if asked). */
   modelConfig: Json;
@@ -136,11 +139,11 @@ export function kerasReplica(realConfig: Json, options: ReplicaOptions = {}): Re
   referenceForward(modelConfig, zeros, weights, { lambdas: options.lambdas });
 
   const innerNames = (layer: Json): Set<string> =>
-    new Set(((layer.config as Json).layers as Json[]).map((inner) => String(inner.name)));
+    new Set(((layer.config as Json).layers as Json[]).map(layerName));
   const position = new Map<string, number>();
   const index = (model: Json): void =>
     ((model.config as Json).layers as Json[]).forEach((layer) => {
-      position.set(String(layer.name), position.size);
+      position.set(layerName(layer), position.size);
       if (Array.isArray((layer.config as Json).layers)) index(layer);
     });
   index(modelConfig);
