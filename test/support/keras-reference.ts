@@ -14,7 +14,7 @@ export type Json = { [key: string]: unknown };
 export interface Tensor {
   /** Shape without the batch dimension. */
   shape: number[];
-  data: Float32Array;
+  data: Float32Array<ArrayBuffer>;
 }
 
 export interface WeightSource {
@@ -88,7 +88,7 @@ function conv(
   const [h, w, cin] = x.shape;
   const [sh, sw] = pair(config.strides, 1);
   const [dh, dw] = pair(config.dilation_rate, 1);
-  const mode = String(config.padding ?? 'valid');
+  const mode = typeof config.padding === 'string' ? config.padding : 'valid';
   const [oh, top] = padding(h, kh, sh, dh, mode);
   const [ow, left] = padding(w, kw, sw, dw, mode);
   // Accumulated in float64, rounded to float32 once: the reference should be the more exact side.
@@ -134,7 +134,7 @@ function pool(x: Tensor, config: Json, kind: 'max' | 'avg'): Tensor {
   const [h, w, c] = x.shape;
   const [ph, pw] = pair(config.pool_size, 2);
   const [sh, sw] = config.strides == null ? [ph, pw] : pair(config.strides, 1);
-  const mode = String(config.padding ?? 'valid');
+  const mode = typeof config.padding === 'string' ? config.padding : 'valid';
   const [oh, top] = padding(h, ph, sh, 1, mode);
   const [ow, left] = padding(w, pw, sw, 1, mode);
   const out = new Float32Array(oh * ow * c);
@@ -160,14 +160,14 @@ function pool(x: Tensor, config: Json, kind: 'max' | 'avg'): Tensor {
 /** Elementwise a∘b with numpy broadcasting of the trailing dimensions (e.g. [h,w,c] × [1,1,c]). */
 function broadcast(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   const rank = Math.max(a.shape.length, b.shape.length);
-  const pad = (s: number[]) => [...Array(rank - s.length).fill(1), ...s];
+  const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
   const sa = pad(a.shape);
   const sb = pad(b.shape);
   const shape = sa.map((d, i) => Math.max(d, sb[i]));
   const out = new Float32Array(size(shape));
   const index = (s: number[], coords: number[]) =>
     coords.reduce((acc, coord, i) => acc * s[i] + (s[i] === 1 ? 0 : coord), 0);
-  const coords = new Array(rank).fill(0);
+  const coords = new Array<number>(rank).fill(0);
   for (let flat = 0; flat < out.length; flat++) {
     let rest = flat;
     for (let i = rank - 1; i >= 0; i--) {
@@ -200,7 +200,10 @@ class Interpreter {
 
   model(entry: Json, inputs: Tensor[]): Tensor[] {
     const config = entry.config as Json;
-    const layers = (config.layers as Json[]).map((layer) => ({ ...layer, name: String(layer.name) }));
+    const layers = (config.layers as Json[]).map((layer): Json & { name: string } => ({
+      ...layer,
+      name: String(layer.name),
+    }));
     const byName = new Map(layers.map((layer) => [layer.name, layer]));
     /** Outputs of each (layer, config node index). */
     const produced = new Map<string, Tensor[]>();

@@ -23,7 +23,7 @@ function model(...layers: Json[]): Json {
       name: 'm',
       layers: [input, ...layers],
       input_layers: [['input', 0, 0]],
-      output_layers: [[String(layers.at(-1)?.name ?? 'input'), 0, 0]],
+      output_layers: [[(layers.at(-1)?.name as string | undefined) ?? 'input', 0, 0]],
     },
   };
 }

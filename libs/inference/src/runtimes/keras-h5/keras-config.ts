@@ -7,6 +7,7 @@ import {
   MODEL_CLASSES,
   type JsonValue,
 } from './layer-rules';
+import type { LambdaLayerMap } from './lambda-layers';
 import { checkNodeReferences } from './node-references';
 
 type JsonObject = { [key: string]: JsonValue };
@@ -15,6 +16,7 @@ type JsonObject = { [key: string]: JsonValue };
 export const CUSTOM_CLASS = {
   normalization: 'FoodVisionKerasNormalization',
   globalPooling: 'FoodVisionKerasGlobalPooling2D',
+  clip: 'FoodVisionKerasClip',
 } as const;
 
 /** Float dtype policies: all are computed in float32 here (mixed_float16 computes in float16 in Keras). */
@@ -35,7 +37,47 @@ const show = (value: JsonValue | undefined): string =>
   value === undefined ? 'absent' : JSON.stringify(value);
 
 class ConfigChecker {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly lambdas: LambdaLayerMap,
+  ) {}
+
+  /** Every Lambda layer must be mapped by the manifest: all unmapped ones are named at once. */
+  lambdaLayers(root: JsonValue): void {
+    const unmapped: string[] = [];
+    const found = new Set<string>();
+    const walk = (entry: JsonValue | undefined): void => {
+      if (!isObject(entry) || !isObject(entry.config)) return;
+      const layers = entry.config.layers;
+      if (!Array.isArray(layers)) return;
+      for (const layer of layers) {
+        if (!isObject(layer) || !isObject(layer.config)) continue;
+        const name =
+          typeof layer.config.name === 'string'
+            ? layer.config.name
+            : typeof layer.name === 'string'
+              ? layer.name
+              : '';
+        if (layer.class_name === 'Lambda') {
+          found.add(name);
+          if (!(name in this.lambdas)) unmapped.push(name);
+        }
+        walk(layer);
+      }
+    };
+    walk(root);
+    const stray = Object.keys(this.lambdas).filter((name) => !found.has(name));
+    if (stray.length > 0) {
+      this.refuse(
+        `the manifest maps lambda_layers ${stray.join(', ')}, which are not Lambda layers of this model`,
+      );
+    }
+    if (unmapped.length > 0) {
+      this.refuse(
+        `it has ${unmapped.length} Lambda layer(s) holding Python code, which cannot run here: ${unmapped.join(', ')}. If you know what each computes, map it in the manifest, e.g. "lambda_layers": {"${unmapped[0]}": {"op": "clip", "min": -4, "max": 4}}; otherwise replace them with built-in layers or export the model to ONNX, TFLite or TF.js`,
+      );
+    }
+  }
 
   refuse(why: string): never {
     throw new ModelLoadError(`The Keras model ${this.file} cannot be served: ${why}.`);
@@ -83,6 +125,15 @@ class ConfigChecker {
       this.refuse(
         `${where} is the custom class ${show(entry.registered_name)}, whose Python code cannot run here`,
       );
+    }
+    const lambda = className === 'Lambda' ? this.lambdas[name] : undefined;
+    if (lambda) {
+      this.inboundNodes(entry.inbound_nodes, where);
+      return {
+        ...entry,
+        class_name: CUSTOM_CLASS.clip,
+        config: { name, trainable: false, dtype: 'float32', min: lambda.min, max: lambda.max },
+      };
     }
     if (CODE_LAYERS.has(className)) {
       this.refuse(
@@ -222,6 +273,12 @@ class ConfigChecker {
  * removed only after their value was checked to be the harmless one. Throws a ModelLoadError naming the
  * first layer and setting it cannot honour.
  */
-export function prepareKerasConfig(modelConfig: JsonValue, file: string): JsonObject {
-  return new ConfigChecker(file).model(modelConfig, 'the model');
+export function prepareKerasConfig(
+  modelConfig: JsonValue,
+  file: string,
+  lambdaLayers: LambdaLayerMap = {},
+): JsonObject {
+  const checker = new ConfigChecker(file, lambdaLayers);
+  checker.lambdaLayers(modelConfig);
+  return checker.model(modelConfig, 'the model');
 }

@@ -4,6 +4,7 @@ import { ModelLoadError } from '../../manifest/model-load-error';
 import { registerKerasCustomLayers } from './custom-layers';
 import { H5File, type H5Limits } from './h5-file';
 import { prepareKerasConfig } from './keras-config';
+import type { LambdaLayerMap } from './lambda-layers';
 import type { JsonValue } from './layer-rules';
 import { loadKerasWeights, type WeightLoadLimits } from './weight-loader';
 
@@ -40,6 +41,7 @@ export async function loadKerasH5Model(
   tf: typeof TfCore,
   path: string,
   limits: KerasH5Limits = DEFAULT_KERAS_H5_LIMITS,
+  { lambdaLayers = {} }: { lambdaLayers?: LambdaLayerMap } = {},
 ): Promise<{ model: LayersModel; info: KerasModelInfo }> {
   const h5 = await H5File.open(path, limits);
   try {
@@ -57,7 +59,7 @@ export async function loadKerasH5Model(
         `The Keras file ${path} has no model_config (it holds weights only): save the whole model with model.save("model.h5").`,
       );
     }
-    const config = prepareKerasConfig(parseConfig(configText, path), path);
+    const config = prepareKerasConfig(parseConfig(configText, path), path, lambdaLayers);
     const tfl = await import('@tensorflow/tfjs-layers');
     registerKerasCustomLayers(tf, tfl);
     let model: LayersModel;

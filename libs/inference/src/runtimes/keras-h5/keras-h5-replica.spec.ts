@@ -19,9 +19,9 @@ import { loadKerasH5Model } from './keras-h5-model';
 
 const SIZE = 64;
 
-function pixels(seed: number, count: number): Float32Array {
+function pixels(seed: number, count: number): Float32Array<ArrayBuffer> {
   let state = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
+  return new Float32Array(count).map(() => {
     state = (state * 1664525 + 1013904223) >>> 0;
     return Math.floor((state / 2 ** 32) * 256);
   });

@@ -10,6 +10,7 @@ import { convertLayersModelToOnnx } from '../onnx/layers-to-onnx';
 import { OnnxRuntime } from '../onnx/onnx-runtime';
 import { selectTfjsBackend } from '../tfjs-backend';
 import { loadKerasH5Model } from './keras-h5-model';
+import type { LambdaLayerMap } from './lambda-layers';
 
 /*
  * Model configs in the exact form Keras 2.x `model.save('x.h5')` writes them (`get_network_config`), for the
@@ -153,9 +154,9 @@ function calledTwiceAndShared(): Json {
   );
 }
 
-function pixels(seed: number): Float32Array {
+function pixels(seed: number): Float32Array<ArrayBuffer> {
   let state = seed >>> 0;
-  return Float32Array.from({ length: SIZE * SIZE * 3 }, () => {
+  return new Float32Array(SIZE * SIZE * 3).map(() => {
     state = (state * 1664525 + 1013904223) >>> 0;
     return (state / 2 ** 32) * 255;
   });
@@ -170,17 +171,30 @@ describe('Keras 2.x structures, loaded as Keras reads them', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function check(name: string, config: Json, content?: (replica: KerasH5Content) => KerasH5Content) {
-    const replica = kerasReplica(config, { seed: 5, withOptimizer: true });
+  async function check(
+    name: string,
+    config: Json,
+    content?: (replica: KerasH5Content) => KerasH5Content,
+    lambdaLayers: LambdaLayerMap = {},
+  ) {
+    const lambdas = Object.fromEntries(
+      Object.entries(lambdaLayers).map(([layer, op]) => [
+        layer,
+        (x: number) => Math.min(op.max, Math.max(op.min, x)),
+      ]),
+    );
+    const replica = kerasReplica(config, { seed: 5, withOptimizer: true, lambdas });
     const path = join(dir, `${name}.h5`);
     await writeKerasH5(path, content ? content(replica.content) : replica.content);
-    const { model } = await loadKerasH5Model(tf, path);
+    const { model } = await loadKerasH5Model(tf, path, undefined, { lambdaLayers });
     const { bytes } = convertLayersModelToOnnx(model);
     const onnx = await OnnxRuntime.load(bytes, name, { threads: 1 });
     try {
       for (const seed of [1, 2]) {
         const data = pixels(seed);
-        const expected = referenceForward(config, { shape: [SIZE, SIZE, 3], data }, replica.weights).data;
+        const expected = referenceForward(config, { shape: [SIZE, SIZE, 3], data }, replica.weights, {
+          lambdas,
+        }).data;
         const input = tf.tensor4d(data, [1, SIZE, SIZE, 3]);
         const output = model.predict(input) as TfCore.Tensor;
         const fromTfjs = await output.data();
@@ -225,6 +239,31 @@ describe('Keras 2.x structures, loaded as Keras reads them', () => {
 
   it('a nested model called twice (nodes 1 and 2) and a layer shared by two calls (nodes 0 and 1)', async () => {
     await check('siamese', calledTwiceAndShared());
+  });
+
+  it('a Lambda layer the manifest maps to clip, as in ST’s EfficientNet-LC squeeze-excite branches', async () => {
+    const config = calledTwiceAndShared();
+    const layers = (config.config as { layers: Json[] }).layers;
+    const lambda: Json = {
+      class_name: 'Lambda',
+      config: {
+        name: 'lambda_3',
+        trainable: true,
+        dtype: 'float32',
+        function: ['4wEAAAAAAAAA', null, null],
+        function_type: 'lambda',
+        module: 'custom_model',
+        output_shape: null,
+        output_shape_type: 'raw',
+        output_shape_module: null,
+        arguments: {},
+      },
+      name: 'lambda_3',
+      inbound_nodes: [[['both', 0, 0, {}]]],
+    };
+    layers.splice(4, 0, lambda);
+    layers[5].inbound_nodes = [[['lambda_3', 0, 0, {}]]];
+    await check('lambda', config, undefined, { lambda_3: { op: 'clip', min: -0.5, max: 0.5 } });
   });
 
   it('chunked layer_names, as Keras splits a long list', async () => {

@@ -4,6 +4,9 @@ type JsonObject = { [key: string]: JsonValue };
 
 const isObject = (value: JsonValue | undefined): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+const text = (value: JsonValue | undefined): string => (typeof value === 'string' ? value : '');
+const layerName = (layer: JsonObject): string =>
+  text(layer.name) || (isObject(layer.config) ? text(layer.config.name) : '');
 
 /**
  * Keras 2.x `_should_skip_first_node` (keras/engine/functional.py): a Functional model, or a Sequential whose
@@ -31,7 +34,7 @@ interface LayerNodes {
 }
 
 function outputCount(layer: JsonObject): number {
-  if (MODEL_CLASSES.has(String(layer.class_name)) && isObject(layer.config)) {
+  if (MODEL_CLASSES.has(text(layer.class_name)) && isObject(layer.config)) {
     const outputs = layer.config.output_layers;
     if (Array.isArray(outputs) && outputs.length > 0 && Array.isArray(outputs[0])) return outputs.length;
     return 1;
@@ -62,7 +65,7 @@ export function checkNodeReferences(
     if (nodes.has(name)) refuse(`${modelName} has two layers named "${name}"`);
     const calls = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes.length : 0;
     nodes.set(name, {
-      className: String(layer.class_name),
+      className: text(layer.class_name),
       first: skipsFirstNode(layer) ? 1 : 0,
       calls,
       outputs: outputCount(layer),
@@ -97,7 +100,7 @@ export function checkNodeReferences(
 
   const waitsOn = new Map<string, string[]>();
   const rewired = layers.map((layer) => {
-    const name = String(layer.name ?? (isObject(layer.config) ? layer.config.name : ''));
+    const name = layerName(layer);
     const target = nodes.get(name)!;
     if (!Array.isArray(layer.inbound_nodes)) return layer;
     const inbound = layer.inbound_nodes.map((call, k) => {
