@@ -18,7 +18,17 @@ export interface Tensor {
 }
 
 export interface WeightSource {
-  weight(layer: string, name: string, shape: number[], trainable: boolean): Float32Array;
+  /**
+   * `observed` gives what the layer's input suggests for this weight (a batch-norm layer's per-channel mean
+   * or variance of what it receives), for a source that calibrates new weights to the data.
+   */
+  weight(
+    layer: string,
+    name: string,
+    shape: number[],
+    trainable: boolean,
+    observed?: () => Float32Array,
+  ): Float32Array;
 }
 
 export interface ReferenceOptions {
@@ -179,6 +189,20 @@ function broadcast(a: Tensor, b: Tensor, f: (x: number, y: number) => number): T
   return { shape, data: out };
 }
 
+function channelStats(x: Tensor): { mean: Float32Array; variance: Float32Array } {
+  const c = x.shape.at(-1)!;
+  const n = x.data.length / c;
+  const sum = new Float64Array(c);
+  const squares = new Float64Array(c);
+  x.data.forEach((v, i) => {
+    sum[i % c] += v;
+    squares[i % c] += v * v;
+  });
+  const mean = Float32Array.from(sum, (s) => s / n);
+  const variance = Float32Array.from(squares, (s, i) => Math.max(s / n - mean[i] ** 2, 1e-6));
+  return { mean, variance };
+}
+
 function toFloat16(value: number): number {
   const f32 = new Float32Array([value]);
   const bits = new Uint32Array(f32.buffer)[0];
@@ -264,8 +288,8 @@ class Interpreter {
   private compute(className: string, name: string, config: Json, inputs: Tensor[]): Tensor {
     const [x] = inputs;
     const trainable = config.trainable !== false;
-    const w = (weight: string, shape: number[], isTrainable = trainable) =>
-      this.weights.weight(name, weight, shape, isTrainable);
+    const w = (weight: string, shape: number[], isTrainable = trainable, observed?: () => Float32Array) =>
+      this.weights.weight(name, weight, shape, isTrainable, observed);
     const c = x.shape.at(-1)!;
     switch (className) {
       case 'Dropout':
@@ -309,8 +333,9 @@ class Interpreter {
       case 'BatchNormalization': {
         const gamma = config.scale === false ? new Float32Array(c).fill(1) : w('gamma', [c]);
         const beta = config.center === false ? new Float32Array(c) : w('beta', [c]);
-        const mean = w('moving_mean', [c], false);
-        const variance = w('moving_variance', [c], false);
+        const stats = () => channelStats(x);
+        const mean = w('moving_mean', [c], false, () => stats().mean);
+        const variance = w('moving_variance', [c], false, () => stats().variance);
         const eps = Number(config.epsilon ?? 1e-3);
         return {
           shape: x.shape,

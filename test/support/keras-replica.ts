@@ -17,11 +17,14 @@ export function readModelConfig(path: string): Json {
 }
 
 /**
- * Kernel gains: with these the random EfficientNetB0 neither fades to a constant output (≤ 1.5) nor turns
- * chaotic (≥ 1.6, where float32 rounding alone moves probabilities by 1e-4); its softmax peaks near 0.2.
+ * Kernels ~ U(±√3·gain/√fan_in), biases and batch-norm betas ~ U(±0.1); batch-norm moving statistics are
+ * those of the activations on a calibration image, so activations stay of order one through all 16 blocks
+ * (without, the random network either fades to a constant or turns chaotic, where float32 rounding alone
+ * moves probabilities by 1e-3). The classifier gain puts the softmax peak near 0.2-0.3 at 224×224.
  */
-const CONV_GAIN = 1.55;
-const DENSE_GAIN = 0.05;
+const CONV_GAIN = 1;
+const DENSE_GAIN = 2;
+const OFFSET = 0.1;
 
 interface StoredWeight {
   layer: string;
@@ -41,8 +44,8 @@ function random(seed: number): () => number {
 
 /**
  * Seeded weights of believable scale, created the first time a layer asks for them (as Keras' `build` does),
- * then handed back unchanged: kernels ~ U(±√3·gain/√fan_in), batch-norm statistics near 1 and 0, the
- * Normalization layer's ImageNet mean and variance (what `EfficientNetB0` ships), an int64 `count`.
+ * then handed back unchanged; the Normalization layer gets ImageNet's mean and variance (what
+ * `EfficientNetB0` ships) and an int64 `count`.
  */
 class SeededWeights implements WeightSource {
   readonly created: StoredWeight[] = [];
@@ -53,7 +56,13 @@ class SeededWeights implements WeightSource {
     this.next = random(seed);
   }
 
-  weight(layer: string, name: string, shape: number[], trainable: boolean): Float32Array {
+  weight(
+    layer: string,
+    name: string,
+    shape: number[],
+    trainable: boolean,
+    observed?: () => Float32Array,
+  ): Float32Array {
     const key = `${layer}/${name}`;
     const known = this.byKey.get(key);
     if (known) return known.data;
@@ -61,12 +70,14 @@ class SeededWeights implements WeightSource {
     const uniform = (scale: number, offset = 0) =>
       Float32Array.from({ length: count }, () => offset + (this.next() * 2 - 1) * scale);
     let data: Float32Array;
-    if (name === 'kernel' || name === 'depthwise_kernel') {
+    if ((name === 'moving_mean' || name === 'moving_variance') && observed) {
+      // Statistics of what the layer receives on a calibration image (as training leaves them), jittered.
+      data = observed().map((v) => v * (1 + (this.next() * 2 - 1) * 0.1));
+    } else if (name === 'kernel' || name === 'depthwise_kernel') {
       const fanIn = name === 'depthwise_kernel' ? shape[0] * shape[1] : count / shape.at(-1)!;
-      // A gentler classifier head keeps the softmax away from saturation, so probabilities are compared.
       const gain = shape.length === 2 ? DENSE_GAIN : CONV_GAIN;
       data = uniform((Math.sqrt(3) * gain) / Math.sqrt(fanIn));
-    } else if (name === 'bias' || name === 'beta' || name === 'moving_mean') data = uniform(0.1);
+    } else if (name === 'bias' || name === 'beta' || name === 'moving_mean') data = uniform(OFFSET);
     else if (name === 'gamma') data = uniform(0.2, 1);
     else if (name === 'moving_variance') data = uniform(0.4, 1);
     else if (name === 'mean') data = Float32Array.from([0.485, 0.456, 0.406].slice(0, count));
@@ -135,8 +146,16 @@ export function kerasReplica(realConfig: Json, options: ReplicaOptions = {}): Re
   const shape = ((outer[0].config as Json).batch_input_shape as number[]).slice(1);
   const inputShape = shape.map((dim) => dim ?? options.inputSize ?? 224);
   const weights = new SeededWeights(options.seed ?? 1);
-  const zeros: Tensor = { shape: inputShape, data: new Float32Array(inputShape.reduce((a, b) => a * b, 1)) };
-  referenceForward(modelConfig, zeros, weights, { lambdas: options.lambdas });
+  // Built on a calibration image of random pixels, so batch-norm statistics fit real activations.
+  let state = (options.seed ?? 1) ^ 0x5bd1e995;
+  const calibration: Tensor = {
+    shape: inputShape,
+    data: new Float32Array(inputShape.reduce((a, b) => a * b, 1)).map(() => {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      return (state / 2 ** 32) * 255;
+    }),
+  };
+  referenceForward(modelConfig, calibration, weights, { lambdas: options.lambdas });
 
   const innerNames = (layer: Json): Set<string> =>
     new Set(((layer.config as Json).layers as Json[]).map(layerName));

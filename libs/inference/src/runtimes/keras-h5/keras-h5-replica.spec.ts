@@ -17,7 +17,8 @@ import { OnnxRuntime } from '../onnx/onnx-runtime';
 import { selectTfjsBackend } from '../tfjs-backend';
 import { loadKerasH5Model } from './keras-h5-model';
 
-const SIZE = 64;
+/** The config's own input size: the replica's config is the real one, unmodified. */
+const SIZE = 224;
 
 function pixels(seed: number, count: number): Float32Array<ArrayBuffer> {
   let state = seed >>> 0;
@@ -48,14 +49,13 @@ describe('a weight-random replica of the default model, built from its real Kera
     dir = mkdtempSync(join(tmpdir(), 'keras-replica-'));
     replica = kerasReplica(readModelConfig(EFFICIENTNETB0_CONFIG_PATH), {
       seed: 12,
-      inputSize: SIZE,
       withOptimizer: true,
     });
     const path = join(dir, 'efficientnetb0-replica.h5');
     await writeKerasH5(path, replica.content);
     ({ model } = await loadKerasH5Model(tf, path));
     expected = images.map((image) => referenceForward(replica.modelConfig, image, replica.weights).data);
-  }, 120_000);
+  }, 180_000);
 
   afterAll(() => {
     model?.dispose();
@@ -71,6 +71,7 @@ describe('a weight-random replica of the default model, built from its real Kera
     expect(outer.find((layer) => layer.name === 'efficientnetb0')?.inbound_nodes).toEqual([
       [['input_layer', 0, 0, { training: false }]],
     ]);
+    expect(replica.modelConfig).toEqual(readModelConfig(EFFICIENTNETB0_CONFIG_PATH));
     expect(JSON.stringify(replica.modelConfig)).toContain('mixed_float16');
     const base = replica.content.layers.find((layer) => layer.name === 'efficientnetb0')!;
     // _legacy_weights: every trainable weight of the base first, then the batch-norm and Normalization statistics.
