@@ -32,7 +32,10 @@ export interface WeightSource {
 }
 
 export interface ReferenceOptions {
-  /** Rounds every layer's output to float16, as Keras' `mixed_float16` computes (variables stay float32). */
+  /**
+   * Emulates float16 compute in these layers ('policy': those whose dtype policy is mixed_float16 or
+   * float16): inputs, variables and outputs rounded to float16; sums are still accumulated in float64.
+   */
   float16Layers?: ReadonlySet<string> | 'policy';
   /** What each Lambda layer computes, by layer name. */
   lambdas?: Record<string, (x: number) => number>;
@@ -275,21 +278,25 @@ class Interpreter {
       }
       return [x];
     }
-    const out = this.compute(className, String(layer.name), layer.config as Json, inputs);
     const f16 = this.options.float16Layers;
     const policy = (layer.config as Json).dtype;
     const half =
       f16 === 'policy'
         ? isObject(policy) && ['mixed_float16', 'float16'].includes(String((policy.config as Json).name))
-        : f16?.has(String(layer.name));
+        : (f16?.has(String(layer.name)) ?? false);
+    // float16 compute: inputs and variables cast to float16 (Keras keeps mixed_float16 variables in float32).
+    const cast = (t: Tensor): Tensor => (half ? { shape: t.shape, data: t.data.map(toFloat16) } : t);
+    const out = this.compute(className, String(layer.name), layer.config as Json, inputs.map(cast), half);
     return [half ? { shape: out.shape, data: out.data.map(toFloat16) } : out];
   }
 
-  private compute(className: string, name: string, config: Json, inputs: Tensor[]): Tensor {
+  private compute(className: string, name: string, config: Json, inputs: Tensor[], half = false): Tensor {
     const [x] = inputs;
     const trainable = config.trainable !== false;
-    const w = (weight: string, shape: number[], isTrainable = trainable, observed?: () => Float32Array) =>
-      this.weights.weight(name, weight, shape, isTrainable, observed);
+    const w = (weight: string, shape: number[], isTrainable = trainable, observed?: () => Float32Array) => {
+      const value = this.weights.weight(name, weight, shape, isTrainable, observed);
+      return half ? value.map(toFloat16) : value;
+    };
     const c = x.shape.at(-1)!;
     switch (className) {
       case 'Dropout':
