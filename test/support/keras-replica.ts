@@ -130,6 +130,8 @@ export interface ReplicaOptions {
   seed?: number;
   inputSize?: number;
   lambdas?: Record<string, (x: number) => number>;
+  /** The image batch-norm statistics are calibrated on (default: seeded random pixels). */
+  calibration?: Tensor;
   /** Also write `training_config` and `optimizer_weights`, as `model.save` does for a compiled model. */
   withOptimizer?: boolean;
 }
@@ -148,7 +150,7 @@ export function kerasReplica(realConfig: Json, options: ReplicaOptions = {}): Re
   const weights = new SeededWeights(options.seed ?? 1);
   // Built on a calibration image of random pixels, so batch-norm statistics fit real activations.
   let state = (options.seed ?? 1) ^ 0x5bd1e995;
-  const calibration: Tensor = {
+  const calibration: Tensor = options.calibration ?? {
     shape: inputShape,
     data: new Float32Array(inputShape.reduce((a, b) => a * b, 1)).map(() => {
       state = (state * 1664525 + 1013904223) >>> 0;
