@@ -1,21 +1,56 @@
 /**
- * npm run model:init -- <model folder> <labels file> [--out <manifest.json>] [--force]
+ * npm run model:init -- <model folder> <labels file> [--out <manifest.json>] [--force] [--entry <file>]
+ *                       [--value-range <min>,<max>] [--lambda <layer|*>=clip:<min>:<max> ...]
  *
  * Drafts a manifest.json for a model folder (format, files with size and sha256, input size where the model
- * records it) and prints what must be checked by hand before serving it, above all input.value_range.
+ * records it) and prints what must be checked by hand before serving it. The input scaling is taken from
+ * evidence (uint8 input, a Rescaling layer, a training config beside the model) or from --value-range; with
+ * neither it stops and asks. A Keras model with Lambda layers needs each one mapped with --lambda.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { readManifest, resolveModel } from '../libs/inference/src/manifest/manifest-loader';
+import type { LambdaClip } from '../libs/inference/src/runtimes/keras-h5/lambda-layers';
 import { draftManifest } from '../libs/inference/src/store/manifest-draft';
+
+function parseValueRange(text: string | undefined): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((part) => Number(part.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] >= parts[1]) {
+    throw new Error(`--value-range must be two numbers min,max with min < max (e.g. -1,1), not "${text}".`);
+  }
+  return [parts[0], parts[1]];
+}
+
+function parseLambdas(specs: string[] | undefined): Record<string, LambdaClip> | undefined {
+  if (!specs?.length) return undefined;
+  const map: Record<string, LambdaClip> = {};
+  for (const spec of specs) {
+    const match = /^([^=]+)=clip:(-?[\d.]+(?:e-?\d+)?):(-?[\d.]+(?:e-?\d+)?)$/i.exec(spec.trim());
+    const [min, max] = match ? [Number(match[2]), Number(match[3])] : [NaN, NaN];
+    if (!match || !(min <= max)) {
+      throw new Error(
+        `--lambda must be NAME=clip:MIN:MAX (NAME may be *), e.g. lambda_3=clip:-4:4, not "${spec}".`,
+      );
+    }
+    map[match[1].trim()] = { op: 'clip', min, max };
+  }
+  return map;
+}
 
 async function main(): Promise<void> {
   Logger.overrideLogger(['error', 'warn']);
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { out: { type: 'string' }, force: { type: 'boolean', default: false } },
+    options: {
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      entry: { type: 'string' },
+      'value-range': { type: 'string' },
+      lambda: { type: 'string', multiple: true },
+    },
   });
   if (positionals.length !== 2) {
     throw new Error(
@@ -25,7 +60,11 @@ async function main(): Promise<void> {
   const [modelDir, labels] = positionals;
   const out = resolve(values.out ?? join(modelDir, 'manifest.json'));
   if (existsSync(out) && !values.force) throw new Error(`${out} exists: pass --force to replace it.`);
-  const { manifest, check } = await draftManifest(modelDir, labels);
+  const { manifest, check } = await draftManifest(modelDir, labels, {
+    entry: values.entry,
+    valueRange: parseValueRange(values['value-range']),
+    lambdaLayers: parseLambdas(values.lambda),
+  });
   writeFileSync(out, `${JSON.stringify(manifest, null, 2)}\n`);
   await readManifest(out);
   const dir = resolve(modelDir);

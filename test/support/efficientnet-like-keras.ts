@@ -16,6 +16,7 @@ const CLASSES = 5;
 const BN_EPSILON = 1.001e-5;
 const RESCALE = 1 / 255;
 
+const BASE_MODEL = 'efficientnetb0';
 const MIXED = { class_name: 'Policy', config: { name: 'mixed_float16' } };
 
 function random(seed: number): () => number {
@@ -91,7 +92,10 @@ function layer(
     class_name: className,
     config: { name, trainable: true, dtype: MIXED, ...config },
     name,
-    inbound_nodes: inbound ? [inbound.map((source) => [source, 0, 0, kwargs])] : [],
+    // Keras numbers the first call of a nested model built on its own Input as node 1 (`get_network_config`).
+    inbound_nodes: inbound
+      ? [inbound.map((source) => [source, source === BASE_MODEL ? 1 : 0, 0, kwargs])]
+      : [],
   };
 }
 

@@ -14,6 +14,10 @@ export interface KerasH5Content {
   kerasVersion?: string;
   /** Split `layer_names` into this many chunks (`layer_names0`, `layer_names1`...), as Keras does for long lists. */
   layerNameChunks?: number;
+  /** `training_config` root attribute (JSON), written by `model.save` for a compiled model. */
+  trainingConfig?: unknown;
+  /** `save_optimizer_weights_to_hdf5_group`: `/optimizer_weights` with `weight_names` and one dataset each. */
+  optimizerWeights?: KerasWeight[];
 }
 
 let h5Loading: Promise<typeof H5Wasm> | undefined;
@@ -31,6 +35,32 @@ function ensureGroup(file: H5Wasm.File, path: string): void {
   for (const part of path.split('/').filter(Boolean)) {
     current = `${current}/${part}`;
     if (!file.get(current)) file.create_group(current);
+  }
+}
+
+/** `save_subset_weights_to_hdf5_group`: a group with `weight_names` and a dataset per weight (`/` nests). */
+function writeWeightGroup(file: H5Wasm.File, group: string, weights: KerasWeight[]): void {
+  ensureGroup(file, group);
+  const layerGroup = file.get(group) as H5Wasm.Group;
+  if (weights.length === 0) {
+    // h5py stores an empty list as an empty float64 array.
+    layerGroup.create_attribute('weight_names', new Float64Array(0), [0], '<d');
+  } else {
+    layerGroup.create_attribute(
+      'weight_names',
+      weights.map((weight) => weight.name),
+    );
+  }
+  for (const weight of weights) {
+    const datasetPath = `${group}/${weight.name}`;
+    ensureGroup(file, datasetPath.slice(0, datasetPath.lastIndexOf('/')));
+    const parent = file.get(datasetPath.slice(0, datasetPath.lastIndexOf('/'))) as H5Wasm.Group;
+    parent.create_dataset({
+      name: datasetPath.slice(datasetPath.lastIndexOf('/') + 1),
+      data: weight.data,
+      shape: weight.shape,
+      dtype: weight.data instanceof BigInt64Array ? '<q' : '<f',
+    });
   }
 }
 
@@ -60,31 +90,14 @@ export async function writeKerasH5(path: string, content: KerasH5Content): Promi
         weights.create_attribute(`layer_names${chunk}`, names.slice(chunk * size, (chunk + 1) * size));
       }
     }
-    for (const layer of content.layers) {
-      const group = `/model_weights/${layer.name}`;
-      ensureGroup(file, group);
-      const layerGroup = file.get(group) as H5Wasm.Group;
-      if (layer.weights.length === 0) {
-        // h5py stores an empty list as an empty float64 array.
-        layerGroup.create_attribute('weight_names', new Float64Array(0), [0], '<d');
-      } else {
-        layerGroup.create_attribute(
-          'weight_names',
-          layer.weights.map((weight) => weight.name),
-        );
-      }
-      for (const weight of layer.weights) {
-        const datasetPath = `${group}/${weight.name}`;
-        ensureGroup(file, datasetPath.slice(0, datasetPath.lastIndexOf('/')));
-        const parent = file.get(datasetPath.slice(0, datasetPath.lastIndexOf('/'))) as H5Wasm.Group;
-        parent.create_dataset({
-          name: datasetPath.slice(datasetPath.lastIndexOf('/') + 1),
-          data: weight.data,
-          shape: weight.shape,
-          dtype: weight.data instanceof BigInt64Array ? '<q' : '<f',
-        });
-      }
+    // Keras creates the layer groups sorted by name, then an (often empty) `top_level_model_weights`.
+    const sorted = [...content.layers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const layer of sorted) writeWeightGroup(file, `/model_weights/${layer.name}`, layer.weights);
+    writeWeightGroup(file, '/model_weights/top_level_model_weights', []);
+    if (content.trainingConfig !== undefined) {
+      file.create_attribute('training_config', JSON.stringify(content.trainingConfig));
     }
+    if (content.optimizerWeights) writeWeightGroup(file, '/optimizer_weights', content.optimizerWeights);
   } finally {
     file.close();
   }

@@ -57,6 +57,7 @@ export class AppModule {
             timeoutMs: c.get('INFERENCE_TIMEOUT_MS'),
             floatEngine: c.get('INFERENCE_FLOAT_ENGINE'),
             maxImagePixels: c.get('MAX_IMAGE_PIXELS'),
+            loadTimeoutMs: c.get('MODEL_LOAD_TIMEOUT_SECONDS') * 1000,
           }),
         }),
         ImageFetchModule.forRootAsync({

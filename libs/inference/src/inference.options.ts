@@ -26,6 +26,8 @@ export interface InferenceModuleOptions {
   floatEngine?: FloatModelEngine;
   /** Largest image decoded, in pixels, checked from the header (default 40 000 000). */
   maxImagePixels?: number;
+  /** Deadline for loading and warming up a model, in ms (default 120 000); past it its workers are stopped. */
+  loadTimeoutMs?: number;
 }
 
 export const INFERENCE_DEFAULTS = {
@@ -34,6 +36,7 @@ export const INFERENCE_DEFAULTS = {
   timeoutMs: 5_000,
   floatEngine: 'onnxruntime',
   maxImagePixels: 40_000_000,
+  loadTimeoutMs: 120_000,
 } as const satisfies Partial<InferenceModuleOptions>;
 
 export const {

@@ -3,10 +3,11 @@ import { availableParallelism } from 'node:os';
 import { INFERENCE_DEFAULTS, type InferenceModuleOptions } from './inference.options';
 import type { LoadedModel } from './loaded-model';
 import { resolveModel } from './manifest/manifest-loader';
-import { ModelLoadError } from './manifest/model-load-error';
+import { ModelLoadError, ModelLoadTimeoutError } from './manifest/model-load-error';
 import type { ModelLocation } from './model-location';
 import { pullMissingModel } from './store/first-start-pull';
 import { InferenceScheduler } from './workers/inference-scheduler';
+import { WorkerStartTimeoutError } from './workers/worker-pool';
 
 /** Verifies one model's files, starts its workers (each loads and warms the model) and logs one line. */
 export async function loadModel(
@@ -23,7 +24,9 @@ export async function loadModel(
       `${location.manifestPath} describes ${name}@${version} but sits in ${location.expected.name}/${location.expected.version}/: make the manifest's name and version match its folders.`,
     );
   }
+  const loadTimeoutMs = options.loadTimeoutMs ?? INFERENCE_DEFAULTS.loadTimeoutMs;
   const inference = await InferenceScheduler.start(resolved, {
+    loadTimeoutMs,
     workers: options.workers ?? availableParallelism(),
     maxQueue: options.queueSize ?? INFERENCE_DEFAULTS.queueSize,
     timeoutMs: options.timeoutMs ?? INFERENCE_DEFAULTS.timeoutMs,
@@ -33,6 +36,12 @@ export async function loadModel(
       floatEngine: options.floatEngine ?? INFERENCE_DEFAULTS.floatEngine,
       threads: options.threadsPerWorker ?? INFERENCE_DEFAULTS.threadsPerWorker,
     },
+  }).catch((error: unknown) => {
+    if (!(error instanceof WorkerStartTimeoutError)) throw error;
+    const step = error.stage ? `while ${error.stage}` : 'before reporting any step';
+    throw new ModelLoadTimeoutError(
+      `Model ${name}@${version} did not finish loading and warming up within ${loadTimeoutMs / 1000} s (MODEL_LOAD_TIMEOUT_SECONDS): it stalled ${step}, so its workers were stopped.`,
+    );
   });
   const { engine, backend, workers, threadsPerWorker, warmupMs } = inference.info;
   const loadMs = performance.now() - started - warmupMs;

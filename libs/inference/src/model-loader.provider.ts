@@ -11,7 +11,7 @@ import { loadModel } from './load-model';
 import type { LoadedModel, ModelState } from './loaded-model';
 import { readManifest } from './manifest/manifest-loader';
 import type { ModelLocation, ModelSelector } from './model-location';
-import { ModelSlot } from './model-slot';
+import { ModelSlot, type LoadFailureCause } from './model-slot';
 import { latestVersion, scanModelRepository, type RepositoryModel } from './repository/model-repository';
 
 export interface ServedModel {
@@ -87,6 +87,17 @@ export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdow
         state: slot.modelState,
       }))
       .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
+  }
+
+  /** Failed loads and reloads of each model so far, by cause (`timeout`: past MODEL_LOAD_TIMEOUT_SECONDS). */
+  loadFailures(): Array<{ name: string; cause: LoadFailureCause; count: number }> {
+    return [...this.slots.values()].flatMap((slot) =>
+      (Object.entries(slot.loadFailures) as Array<[LoadFailureCause, number]>).map(([cause, count]) => ({
+        name: slot.name,
+        cause,
+        count,
+      })),
+    );
   }
 
   /** One model's state, or a 404 problem naming the models there are. */

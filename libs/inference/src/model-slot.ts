@@ -2,9 +2,13 @@ import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedModel, ModelState } from './loaded-model';
 import { readManifest } from './manifest/manifest-loader';
+import { ModelLoadTimeoutError } from './manifest/model-load-error';
 import type { ModelLocation } from './model-location';
 
 export type ModelStarter = (location: ModelLocation) => Promise<LoadedModel>;
+
+/** Why a load or reload failed, for the load-failure metric. */
+export type LoadFailureCause = 'timeout' | 'error';
 
 const DRAIN_POLL_MS = 20;
 
@@ -17,6 +21,8 @@ export class ModelSlot {
   private state: ModelState = { status: 'loading' };
   private firstLoad?: Promise<ModelState>;
   private reloading?: Promise<ModelState>;
+  /** Failed loads and reloads so far, by cause. */
+  readonly loadFailures: Record<LoadFailureCause, number> = { timeout: 0, error: 0 };
 
   constructor(
     readonly name: string,
@@ -46,6 +52,7 @@ export class ModelSlot {
         this.state = { status: 'ready', manifest: model.resolved.manifest, model };
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
+        this.countFailure(error);
         this.logger.error(`Model ${this.name} not loaded: ${reason}`);
         this.state = { status: 'failed', manifest: this.state.manifest, reason };
       }
@@ -70,9 +77,23 @@ export class ModelSlot {
     if (this.state.status === 'ready') await this.state.model.inference.close();
   }
 
+  private countFailure(error: unknown): void {
+    this.loadFailures[error instanceof ModelLoadTimeoutError ? 'timeout' : 'error']++;
+  }
+
   private async swapIn(location: ModelLocation): Promise<ModelState> {
     await this.load();
-    const model = await this.start(location);
+    let model: LoadedModel;
+    try {
+      model = await this.start(location);
+    } catch (error) {
+      this.countFailure(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.error(`Model ${this.name} not reloaded: ${reason}`);
+      // A model that never loaded reports the latest reason; one that is serving keeps serving.
+      if (this.state.status === 'failed') this.state = { ...this.state, reason };
+      throw error;
+    }
     const previous = this.state.status === 'ready' ? this.state.model : undefined;
     this.location = location;
     this.state = { status: 'ready', manifest: model.resolved.manifest, model };

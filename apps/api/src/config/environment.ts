@@ -72,6 +72,8 @@ export class EnvironmentVariables {
   @Min(0) @Max(100_000) @IsInt() @Type(() => Number) INFERENCE_QUEUE_SIZE: number = 64;
   /** Deadline for one classification, queueing included; past it the request gets 503 `inference_timeout`. */
   @Min(100) @Max(120_000) @IsInt() @Type(() => Number) INFERENCE_TIMEOUT_MS: number = 5_000;
+  /** Deadline for loading and warming up a model; past it its workers are stopped and readiness says it failed. */
+  @Min(1) @Max(3_600) @IsInt() @Type(() => Number) MODEL_LOAD_TIMEOUT_SECONDS: number = 120;
   /** Engine for float Keras/TF.js models: `onnxruntime` (converted at load; tfjs if it cannot be) or `tfjs`. */
   @IsIn(['onnxruntime', 'tfjs']) INFERENCE_FLOAT_ENGINE: 'onnxruntime' | 'tfjs' = 'onnxruntime';
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are cut. */

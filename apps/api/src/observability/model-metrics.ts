@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { ModelLoader } from '@app/inference';
 import { METRIC_PREFIX } from './metrics-registry';
 
@@ -34,6 +34,16 @@ export class ModelMetrics {
         this.reset();
         for (const { name, state } of models.servedModels())
           this.set({ name }, state.status === 'ready' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: `${METRIC_PREFIX}model_load_failures_total`,
+      help: 'Loads and reloads that failed, by model and cause (timeout: past MODEL_LOAD_TIMEOUT_SECONDS, its workers stopped).',
+      labelNames: ['name', 'cause'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { name, cause, count } of models.loadFailures()) this.inc({ name, cause }, count);
       },
     });
   }

@@ -5,3 +5,11 @@ export class ModelLoadError extends Error {
     this.name = 'ModelLoadError';
   }
 }
+
+/** A model whose load and warm-up did not finish within MODEL_LOAD_TIMEOUT_SECONDS; its workers were stopped. */
+export class ModelLoadTimeoutError extends ModelLoadError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelLoadTimeoutError';
+  }
+}

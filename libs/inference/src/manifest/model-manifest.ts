@@ -103,6 +103,11 @@ export class ModelManifest {
   @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
   @IsOptional() @IsString() labels_file?: string;
   @IsOptional() @IsObject() display_names?: Record<string, string>;
+  /**
+   * Keras `.h5` only: what each Lambda layer computes, by layer name, since its Python code cannot run here
+   * (e.g. `{"lambda_3": {"op": "clip", "min": -4, "max": 4}}`); checked when the model is loaded.
+   */
+  @IsOptional() @IsObject() lambda_layers?: Record<string, unknown>;
   @ValidateNested() @Type(() => ModelInputSpec) input!: ModelInputSpec;
   @ValidateNested() @Type(() => ModelOutputSpec) output!: ModelOutputSpec;
   @ValidateNested() @Type(() => ModelSource) source!: ModelSource;

@@ -6,6 +6,7 @@ import { LiteRtRuntime } from './litert-runtime';
 import type { ModelRuntime } from './model-runtime';
 import { loadTfjsLayersModel, serveLayersModel, type FloatModelOptions } from './onnx/float-model-runtime';
 import { OnnxRuntime } from './onnx/onnx-runtime';
+import { reportLoadStage } from '../workers/load-stage';
 import { TfjsRuntime } from './tfjs-runtime';
 
 export type RuntimeOptions = FloatModelOptions;
@@ -17,6 +18,13 @@ export async function createRuntime(
   resolved: ResolvedModel,
   options: RuntimeOptions = DEFAULT_RUNTIME_OPTIONS,
 ): Promise<ModelRuntime> {
+  reportLoadStage(`opening the ${resolved.manifest.format} model in its engine`);
+  const runtime = await openRuntime(resolved, options);
+  reportLoadStage('warming up (the model is built; its first inference runs)');
+  return runtime;
+}
+
+async function openRuntime(resolved: ResolvedModel, options: RuntimeOptions): Promise<ModelRuntime> {
   const { format } = resolved.manifest;
   switch (format) {
     case 'tflite':

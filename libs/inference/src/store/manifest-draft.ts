@@ -5,6 +5,24 @@ import type { ModelFormat, ModelManifest, OutputKind } from '../manifest/model-m
 import { loadLiteRtForNode } from '../runtimes/litert-node-loader';
 import { H5File } from '../runtimes/keras-h5/h5-file';
 import { DEFAULT_KERAS_H5_LIMITS } from '../runtimes/keras-h5/keras-h5-model';
+import type { LambdaClip } from '../runtimes/keras-h5/lambda-layers';
+import { findScalingEvidence } from './preprocessing-evidence';
+
+/** What the person running model:init states because the files cannot say it. */
+export interface DraftOptions {
+  /** `--entry file`: the model file, when the folder holds more than one. */
+  entry?: string;
+  /** `--value-range a,b`: the range pixels 0..255 are mapped onto, as in training. */
+  valueRange?: [number, number];
+  /** `--lambda name=clip:min:max` (`*` for every Lambda layer): what each Keras Lambda layer computes. */
+  lambdaLayers?: Record<string, LambdaClip>;
+}
+
+/** A Keras Lambda layer and the identifiers its marshalled Python code mentions (a hint for the person). */
+interface LambdaLayer {
+  name: string;
+  mentions: string[];
+}
 
 /** A manifest drafted from a model folder, and what a person must check before serving it. */
 export interface ManifestDraft {
@@ -21,6 +39,7 @@ interface Detected {
   inputDtype?: 'uint8' | 'float32';
   outputKind?: OutputKind;
   rescalesItself?: boolean;
+  lambdaLayers?: LambdaLayer[];
 }
 
 type Json = { [key: string]: unknown };
@@ -28,7 +47,24 @@ const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Input shape, output activation and built-in preprocessing of a Keras 2.x / TF.js layers model config. */
-function readKerasConfig(config: unknown): Pick<Detected, 'inputShape' | 'outputKind' | 'rescalesItself'> {
+function lambdaMentions(layer: Json): string[] {
+  const code: unknown =
+    isObject(layer.config) && Array.isArray(layer.config.function)
+      ? (layer.config.function as unknown[])[0]
+      : undefined;
+  if (typeof code !== 'string') return [];
+  const text = Buffer.from(code, 'base64').toString('latin1');
+  const words = text.match(/[a-z_][a-z0-9_]{3,}/g) ?? [];
+  // Names the code uses (e.g. clip_by_value), not the `<lambda>` marker or parts of its file path.
+  const named = words.filter(
+    (word) => word !== 'lambda' && !text.includes(`/${word}`) && !text.includes(`${word}/`),
+  );
+  return [...new Set(named)].slice(0, 6);
+}
+
+function readKerasConfig(
+  config: unknown,
+): Pick<Detected, 'inputShape' | 'outputKind' | 'rescalesItself' | 'lambdaLayers'> {
   const layers: Json[] = [];
   const walk = (model: unknown): void => {
     if (!isObject(model)) return;
@@ -58,7 +94,13 @@ function readKerasConfig(config: unknown): Pick<Detected, 'inputShape' | 'output
   const rescalesItself = layers.some(
     (layer) => layer.class_name === 'Rescaling' || layer.class_name === 'Normalization',
   );
-  return { inputShape, outputKind, rescalesItself };
+  const lambdaLayers = layers
+    .filter((layer) => layer.class_name === 'Lambda')
+    .map((layer) => ({
+      name: String(isObject(layer.config) ? layer.config.name : layer.name),
+      mentions: lambdaMentions(layer),
+    }));
+  return { inputShape, outputKind, rescalesItself, lambdaLayers };
 }
 
 async function detectTfjs(dir: string, entry: string): Promise<Detected> {
@@ -105,7 +147,9 @@ async function detectTflite(dir: string, entry: string): Promise<Detected> {
   }
 }
 
-async function detect(dir: string, names: string[]): Promise<Detected> {
+async function detect(dir: string, all: string[], entry?: string): Promise<Detected> {
+  if (entry !== undefined && !all.includes(entry)) throw new Error(`${dir} has no file ${entry} (--entry).`);
+  const names = entry === undefined ? all : [entry];
   const pick = (test: (name: string) => boolean) => names.filter(test);
   const tflite = pick((name) => extname(name) === '.tflite');
   const h5 = pick((name) => ['.h5', '.hdf5'].includes(extname(name)));
@@ -116,14 +160,92 @@ async function detect(dir: string, names: string[]): Promise<Detected> {
     throw new Error(
       found.length === 0
         ? `${dir} holds no model (.tflite, .h5, .onnx or TF.js model.json); a Keras 3 .keras file must be exported first.`
-        : `${dir} holds several models (${found.join(', ')}): put one model per folder.`,
+        : `${dir} holds several models (${found.join(', ')}): choose one with --entry <file>.`,
     );
   }
-  const entry = found[0];
-  if (tflite.length) return detectTflite(dir, entry);
-  if (h5.length) return detectKeras(dir, entry);
-  if (tfjs.length) return detectTfjs(dir, entry);
-  return { format: 'onnx', entry, files: [entry] };
+  const [chosen] = found;
+  if (tflite.length) return detectTflite(dir, chosen);
+  if (h5.length) return detectKeras(dir, chosen);
+  if (tfjs.length) return detectTfjs(dir, chosen);
+  return { format: 'onnx', entry: chosen, files: [chosen] };
+}
+
+const VALUE_RANGE_HELP =
+  'pass --value-range=-1,1 (MobileNet/EfficientNet-style preprocess_input, pixel/127.5 - 1), --value-range=0,1 (pixel/255) or --value-range=0,255 (raw pixels), as the model was trained';
+
+/**
+ * The input range from evidence only: uint8 input, a Rescaling/Normalization layer inside the model, a
+ * training config beside it, or the person's --value-range. Without any, it refuses: a wrong range still
+ * gives tidy, wrong probabilities, so it is never guessed.
+ */
+async function chooseValueRange(
+  dir: string,
+  names: string[],
+  detected: Detected,
+  dtype: 'uint8' | 'float32',
+  options: DraftOptions,
+  check: string[],
+): Promise<[number, number]> {
+  if (options.valueRange) {
+    check.push(`input.value_range [${options.valueRange.join(', ')}]: as given with --value-range.`);
+    return options.valueRange;
+  }
+  if (dtype === 'uint8') return [0, 255];
+  if (detected.rescalesItself) {
+    check.push(
+      'input.value_range [0, 255]: the model has a Rescaling/Normalization layer, so it takes raw pixels; confirm it.',
+    );
+    return [0, 255];
+  }
+  const evidence = await findScalingEvidence(dir, names);
+  if (evidence) {
+    check.push(`input.value_range [${evidence.valueRange.join(', ')}]: from ${evidence.source}.`);
+    return evidence.valueRange;
+  }
+  throw new Error(
+    `cannot tell the input scaling of ${detected.entry}: it takes float input, has no Rescaling layer, and no training config beside it says how pixels were scaled; ${VALUE_RANGE_HELP}.`,
+  );
+}
+
+/** Every Lambda layer mapped by --lambda, or a refusal that names them all. */
+function mapLambdaLayers(
+  dir: string,
+  lambdas: LambdaLayer[],
+  options: DraftOptions,
+  check: string[],
+): Record<string, LambdaClip> | undefined {
+  const given = options.lambdaLayers ?? {};
+  const known = new Set(lambdas.map((layer) => layer.name));
+  const stray = Object.keys(given).filter((name) => name !== '*' && !known.has(name));
+  if (stray.length > 0)
+    throw new Error(`--lambda names ${stray.join(', ')}, which are not Lambda layers of the model.`);
+  if (lambdas.length === 0) return undefined;
+  const mapped: Record<string, LambdaClip> = {};
+  const unmapped: LambdaLayer[] = [];
+  for (const layer of lambdas) {
+    const op = given[layer.name] ?? given['*'];
+    if (op) mapped[layer.name] = op;
+    else unmapped.push(layer);
+  }
+  if (unmapped.length > 0) {
+    const byMentions = new Map<string, string[]>();
+    for (const layer of unmapped) {
+      const key = layer.mentions.join(', ');
+      byMentions.set(key, [...(byMentions.get(key) ?? []), layer.name]);
+    }
+    const listed = [...byMentions]
+      .map(([mentions, layers]) =>
+        mentions ? `${layers.join(', ')} (code mentioning ${mentions})` : layers.join(', '),
+      )
+      .join('; ');
+    throw new Error(
+      `${basename(dir)} has ${unmapped.length} Lambda layer(s) holding Python code, which cannot run here: ${listed}. If you know what each computes, map it: --lambda NAME=clip:MIN:MAX (or --lambda '*=clip:MIN:MAX' for all of them); otherwise export the model to ONNX, TFLite or TF.js.`,
+    );
+  }
+  check.push(
+    `lambda_layers: ${Object.keys(mapped).length} Lambda layer(s) mapped as given with --lambda (${[...new Set(Object.values(mapped).map((op) => `clip ${op.min}..${op.max}`))].join(', ')}): make sure that is what their code computes.`,
+  );
+  return mapped;
 }
 
 async function readLabels(path: string): Promise<string[]> {
@@ -140,12 +262,16 @@ async function readLabels(path: string): Promise<string[]> {
  * reads the input size (and dtype, output activation, built-in rescaling) where the format records it, and
  * says which values are guesses. The labels file is listed when it is in the folder, else inlined.
  */
-export async function draftManifest(modelDir: string, labelsPath: string): Promise<ManifestDraft> {
+export async function draftManifest(
+  modelDir: string,
+  labelsPath: string,
+  options: DraftOptions = {},
+): Promise<ManifestDraft> {
   const dir = resolve(modelDir);
   const names = (await readdir(dir, { recursive: true }))
     .map(String)
     .filter((name) => !name.endsWith('manifest.json'));
-  const detected = await detect(dir, names);
+  const detected = await detect(dir, names, options.entry);
   const check: string[] = [];
   const labelsAbsolute = resolve(labelsPath);
   const labelsRelative = relative(dir, labelsAbsolute);
@@ -166,20 +292,8 @@ export async function draftManifest(modelDir: string, labelsPath: string): Promi
     check.push(`input.height/width: the model does not record its input size; 224×224 is a guess.`);
   }
   const dtype = detected.inputDtype ?? 'float32';
-  let valueRange: [number, number];
-  if (dtype === 'uint8') {
-    valueRange = [0, 255];
-  } else if (detected.rescalesItself) {
-    valueRange = [0, 255];
-    check.push(
-      'input.value_range [0, 255]: the model has a Rescaling/Normalization layer, so it takes raw pixels; confirm it.',
-    );
-  } else {
-    valueRange = [0, 1];
-    check.push(
-      'input.value_range [0, 1] is a guess: set what the model was trained on ([-1, 1] for MobileNet/EfficientNet-style preprocess_input, [0, 255] for raw pixels); a wrong range still gives tidy, wrong probabilities.',
-    );
-  }
+  const valueRange = await chooseValueRange(dir, names, detected, dtype, options, check);
+  const lambdaLayers = mapLambdaLayers(dir, detected.lambdaLayers ?? [], options, check);
   const kind = detected.outputKind ?? 'probabilities';
   if (!detected.outputKind)
     check.push('output.kind "probabilities" is a guess: use "logits" if the last layer has no softmax.');
@@ -212,6 +326,7 @@ export async function draftManifest(modelDir: string, labelsPath: string): Promi
         resize: { method: 'bilinear', fit: 'fill' },
       },
       output: { kind },
+      ...(lambdaLayers ? { lambda_layers: lambdaLayers } : {}),
       source: {},
       license: { name: 'unknown', redistributable: false },
     },

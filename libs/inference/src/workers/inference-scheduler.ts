@@ -16,7 +16,7 @@ import {
 } from './image-inference';
 import { pinNativeAddons } from './native-addons';
 import { toPlainModel, type PlainResolvedModel } from './plain-model';
-import { WorkerCrashedError, WorkerPool, type WorkerPoolStats } from './worker-pool';
+import { WorkerCrashedError, WorkerPool, WorkerStartTimeoutError, type WorkerPoolStats } from './worker-pool';
 
 /** What each inference worker gets as `workerData`. */
 export interface InferenceWorkerSetup extends ImageInferenceOptions {
@@ -26,6 +26,8 @@ export interface InferenceWorkerSetup extends ImageInferenceOptions {
 export interface SchedulerOptions extends ImageInferenceOptions, Omit<AdmissionOptions, 'concurrency'> {
   /** Worker threads, each with its own model; 0 runs decode and inference on the main thread. */
   workers: number;
+  /** Deadline for loading and warming up the model (WorkerStartTimeoutError past it); none when absent. */
+  loadTimeoutMs?: number;
 }
 
 export interface InferenceStats extends AdmissionStats {
@@ -35,6 +37,15 @@ export interface InferenceStats extends AdmissionStats {
 
 /** The worker entry beside this file: `.ts` from sources, `.js` once built. */
 const WORKER_FILE = join(__dirname, `inference-worker${extname(__filename)}`);
+
+function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WorkerStartTimeoutError(ms, undefined)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 type InferencePool = WorkerPool<InferenceWorkerSetup, InferenceTask, InferenceReply, InferenceInfo>;
 
@@ -59,7 +70,8 @@ export class InferenceScheduler {
   static async start(resolved: ResolvedModel, options: SchedulerOptions): Promise<InferenceScheduler> {
     const threadsPerWorker = options.runtime.threads;
     if (options.workers === 0) {
-      const inline = await ImageInference.open(resolved, options);
+      // On the main thread a stalled load cannot be stopped, only reported: the deadline still fails it.
+      const inline = await withDeadline(ImageInference.open(resolved, options), options.loadTimeoutMs);
       const info = { ...inline.info, workers: 0, threadsPerWorker };
       return new InferenceScheduler(
         info,
@@ -87,6 +99,7 @@ export class InferenceScheduler {
       name: 'InferenceWorkers',
       // The client has had its 503 at timeoutMs; a task still running at twice that is stuck, not slow.
       stuckTaskMs: options.timeoutMs * 2,
+      startTimeoutMs: options.loadTimeoutMs,
     });
     const info = {
       ...infos[0],

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '@nestjs/common';
 import { ProblemError } from '@app/problem';
 import type { TestTask, TestWorkerSetup } from '../../../../test/fixtures/workers/test-worker';
-import { WorkerCrashedError, WorkerPool } from './worker-pool';
+import { WorkerCrashedError, WorkerPool, WorkerStartTimeoutError } from './worker-pool';
 
 const WORKER = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'workers', 'test-worker.ts');
 
@@ -31,6 +31,41 @@ afterEach(async () => {
   await pool?.close();
   pool = undefined;
   vi.restoreAllMocks();
+});
+
+describe('WorkerPool start deadline', () => {
+  it('terminates workers whose load stalls past startTimeoutMs and says in which step', async () => {
+    const started = Date.now();
+    const error = await WorkerPool.start<TestWorkerSetup, TestTask, unknown, unknown>({
+      file: WORKER,
+      size: 2,
+      setup: { stallAtStart: 'building the model in TF.js layers' },
+      name: 'StallingWorkers',
+      startTimeoutMs: 20_000,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WorkerStartTimeoutError);
+    expect((error as Error).message).toBe(
+      'The worker did not become ready within 20 s (last step: building the model in TF.js layers) and was stopped.',
+    );
+    expect(Date.now() - started).toBeLessThan(40_000);
+  }, 60_000);
+
+  it('lets a slow load that finishes within the deadline start', async () => {
+    const started = await WorkerPool.start<
+      TestWorkerSetup,
+      TestTask,
+      { value: number; threadId: number },
+      { threadId: number }
+    >({
+      file: WORKER,
+      size: 1,
+      setup: { startDelayMs: 300 },
+      name: 'SlowWorkers',
+      startTimeoutMs: 40_000,
+    });
+    pool = started.pool;
+    await expect(pool.run({ kind: 'echo', value: 2 })).resolves.toMatchObject({ value: 4 });
+  }, 60_000);
 });
 
 describe('WorkerPool', () => {

@@ -20,6 +20,25 @@ export interface WorkerPoolOptions<Setup> {
    * task fails with WorkerCrashedError and a fresh worker takes the slot. Unset: tasks may run forever.
    */
   stuckTaskMs?: number;
+  /**
+   * Longest a worker may take to report ready (its load and warm-up); past it the worker is terminated and
+   * its start fails with WorkerStartTimeoutError. No limit when absent.
+   */
+  startTimeoutMs?: number;
+}
+
+/** A worker that did not report ready within `startTimeoutMs`; it was terminated. */
+export class WorkerStartTimeoutError extends Error {
+  constructor(
+    readonly timeoutMs: number,
+    /** The last step the worker reported (see reportLoadStage), if any. */
+    readonly stage: string | undefined,
+  ) {
+    super(
+      `The worker did not become ready within ${timeoutMs / 1000} s${stage ? ` (last step: ${stage})` : ''} and was stopped.`,
+    );
+    this.name = 'WorkerStartTimeoutError';
+  }
 }
 
 /** A task lost because its worker died (crash, out of memory, or terminated). */
@@ -48,6 +67,8 @@ interface Slot<Task, Result> {
   /** Stops the worker when its current task runs past stuckTaskMs. */
   stuckTimer?: NodeJS.Timeout;
   lastError?: Error;
+  /** The last load step the worker reported while starting. */
+  stage?: string;
 }
 
 export interface WorkerPoolStats {
@@ -145,17 +166,35 @@ export class WorkerPool<Setup, Task, Result, Info> {
       const worker = startWorker(this.options.file, this.options.setup);
       const slot: Slot<Task, Result> = { worker, threadId: worker.threadId, state: 'starting' };
       this.slots.add(slot);
+      const limit = this.options.startTimeoutMs;
+      // A load that never finishes (a config TF.js re-queues forever, a stuck engine) must not hang startup.
+      const deadline =
+        limit === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (slot.state !== 'starting') return;
+              const error = new WorkerStartTimeoutError(limit, slot.stage);
+              slot.endReason = error.message;
+              slot.lastError = error;
+              reject(error);
+              void worker.terminate();
+            }, limit);
       worker.on('message', (message: WorkerMessage<Result, Info>) => {
         switch (message.type) {
           case 'log':
             new Logger(message.context ?? this.options.name)[message.level](message.message);
             break;
+          case 'stage':
+            slot.stage = message.stage;
+            break;
           case 'ready':
+            clearTimeout(deadline);
             slot.state = 'idle';
             resolve(message.info);
             this.dispatch();
             break;
           case 'failed':
+            clearTimeout(deadline);
             slot.endReason = 'it failed to start';
             reject(deserializeError(message.error));
             void worker.terminate();
@@ -169,6 +208,7 @@ export class WorkerPool<Setup, Task, Result, Info> {
       worker.on('error', (error) => (slot.lastError = error));
       worker.on('exit', (code) => {
         clearTimeout(slot.stuckTimer);
+        clearTimeout(deadline);
         this.slots.delete(slot);
         const why =
           slot.endReason ??

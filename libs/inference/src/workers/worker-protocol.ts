@@ -7,9 +7,10 @@ export interface TaskMessage<Task> {
   task: Task;
 }
 
-/** Worker → main thread. A worker says `ready` (or `failed`) once, then answers each task by id; `log` any time. */
+/** Worker → main thread. A worker says `ready` (or `failed`) once, then answers each task by id; `log` any time, `stage` while loading. */
 export type WorkerMessage<Result, Info> =
   | { type: 'log'; level: LogLevel; message: string; context?: string }
+  | { type: 'stage'; stage: string }
   | { type: 'ready'; info: Info }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; result: Result }

@@ -145,6 +145,34 @@ export function registerKerasCustomLayers(tf: typeof TfCore, tfl: typeof TfLayer
     }
   }
 
+  interface ClipArgs {
+    min: number;
+    max: number;
+    name?: string;
+    trainable?: boolean;
+    dtype?: TfCore.DataType;
+  }
+
+  /** A Lambda layer the manifest maps to `clip(x, min, max)` (`tf.clip_by_value`). */
+  class KerasClip extends tfl.layers.Layer {
+    static readonly className = CUSTOM_CLASS.clip;
+
+    constructor(private readonly args: ClipArgs) {
+      super(args);
+    }
+
+    override call(inputs: TfCore.Tensor | TfCore.Tensor[], _kwargs: Kwargs): TfCore.Tensor {
+      return tf.tidy(() =>
+        tf.clipByValue(Array.isArray(inputs) ? inputs[0] : inputs, this.args.min, this.args.max),
+      );
+    }
+
+    override getConfig(): TfCore.serialization.ConfigDict {
+      return { ...super.getConfig(), min: this.args.min, max: this.args.max };
+    }
+  }
+
+  tf.serialization.registerClass(KerasClip);
   tf.serialization.registerClass(KerasNormalization);
   tf.serialization.registerClass(KerasGlobalPooling2D);
 }

@@ -19,7 +19,12 @@ function model(...layers: Json[]): Json {
   };
   return {
     class_name: 'Functional',
-    config: { name: 'm', layers: [input, ...layers], input_layers: [['input', 0, 0]], output_layers: [] },
+    config: {
+      name: 'm',
+      layers: [input, ...layers],
+      input_layers: [['input', 0, 0]],
+      output_layers: [[(layers.at(-1)?.name as string | undefined) ?? 'input', 0, 0]],
+    },
   };
 }
 
@@ -114,19 +119,89 @@ describe('prepareKerasConfig', () => {
     expect(() => prepared(called)).toThrow(/is called with the argument "mask"/);
   });
 
-  it('shifts references to a nested model past the node Keras leaves out of the config', () => {
+  const nestedBase = (): Json => {
     const nested: Json = {
       ...model(layer('Dense', { units: 2 }, 'inner')),
       name: 'base',
       inbound_nodes: [[['input', 0, 0, { training: false }]]],
     };
     (nested.config as Json).name = 'base';
-    const after = { ...layer('Dense', { units: 2 }, 'after'), inbound_nodes: [[['base', 0, 0, {}]]] };
-    const root = model(nested, after);
+    ((nested.config as Json).layers as Json[])[1].inbound_nodes = [[['input', 0, 0, {}]]];
+    (nested.config as Json).output_layers = [['inner', 0, 0]];
+    return nested;
+  };
+  const outerCalling = (node: number): Json => {
+    const after = { ...layer('Dense', { units: 2 }, 'after'), inbound_nodes: [[['base', node, 0, {}]]] };
+    const root = model(nestedBase(), after);
     (root.config as Json).output_layers = [['after', 0, 0]];
-    const out = prepareKerasConfig(root, 'm.h5').config as Json;
-    const layers = out.layers as Json[];
-    expect(layers[2].inbound_nodes).toEqual([[['base', 1, 0, {}]]]);
+    return root;
+  };
+
+  it('keeps node 1 for the first call of a nested model, as Keras 2.x writes and TF.js builds it', () => {
+    const out = prepareKerasConfig(outerCalling(1), 'm.h5').config as Json;
+    expect((out.layers as Json[])[2].inbound_nodes).toEqual([[['base', 1, 0, {}]]]);
     expect(out.output_layers).toEqual([['after', 0, 0]]);
+  });
+
+  it('refuses at once a reference to a node the config does not have, naming layer and reference', () => {
+    expect(() => prepareKerasConfig(outerCalling(2), 'm.h5')).toThrow(
+      'The Keras model m.h5 cannot be served: layer "after" (Dense) call 0 refers to ["base", 2, 0], but "base" has only node 1 in the config (a dangling node reference).',
+    );
+    // Node 0 of a nested Functional is its own input-to-output node, which Keras never writes.
+    expect(() => prepareKerasConfig(outerCalling(0), 'm.h5')).toThrow(/refers to \["base", 0, 0\]/);
+  });
+
+  it('refuses a reference to a layer that does not exist or a tensor it does not output', () => {
+    const missing = { ...layer('Dense', { units: 2 }, 'after'), inbound_nodes: [[['nope', 0, 0, {}]]] };
+    expect(() => prepared(missing)).toThrow(
+      /layer "after" \(Dense\) call 0 refers to \["nope", 0, 0\], but the model has no layer "nope"/,
+    );
+    const tensor = { ...layer('Dense', { units: 2 }, 'after'), inbound_nodes: [[['input', 0, 1, {}]]] };
+    expect(() => prepared(tensor)).toThrow(/"input" has 1 output\(s\)/);
+    const root = model(layer('Dense', { units: 2 }, 'a'));
+    (root.config as Json).output_layers = [['a', 1, 0]];
+    expect(() => prepareKerasConfig(root, 'm.h5')).toThrow(/the model output_layers refers to \["a", 1, 0\]/);
+  });
+
+  it('refuses calls that wait on each other in a cycle instead of letting TF.js re-queue them forever', () => {
+    const a = { ...layer('Dense', { units: 2 }, 'a'), inbound_nodes: [[['b', 0, 0, {}]]] };
+    const b = { ...layer('Dense', { units: 2 }, 'b'), inbound_nodes: [[['a', 0, 0, {}]]] };
+    const root = model(a, b);
+    (root.config as Json).output_layers = [['b', 0, 0]];
+    expect(() => prepareKerasConfig(root, 'm.h5')).toThrow(
+      /wait on each other in a cycle \(a node 0 → b node 0 → a node 0\)/,
+    );
+  });
+
+  it('numbers the calls of a shared layer and of a model called twice from their first node', () => {
+    const twice = { ...nestedBase(), inbound_nodes: [[['input', 0, 0, {}]], [['input', 0, 0, {}]]] };
+    const shared = {
+      ...layer('Add', {}, 'sum'),
+      inbound_nodes: [
+        [
+          ['base', 1, 0, {}],
+          ['base', 2, 0, {}],
+        ],
+      ],
+    };
+    const dense = {
+      ...layer('Dense', { units: 2 }, 'shared'),
+      inbound_nodes: [[['sum', 0, 0, {}]], [['shared', 0, 0, {}]]],
+    };
+    const root = model(twice, shared, dense);
+    (root.config as Json).output_layers = [['shared', 1, 0]];
+    expect(() => prepareKerasConfig(root, 'm.h5')).not.toThrow();
+    (root.config as Json).output_layers = [['shared', 2, 0]];
+    expect(() => prepareKerasConfig(root, 'm.h5')).toThrow(/"shared" has nodes 0 to 1/);
+    const three = {
+      ...shared,
+      inbound_nodes: [
+        [
+          ['base', 1, 0, {}],
+          ['base', 3, 0, {}],
+        ],
+      ],
+    };
+    expect(() => prepareKerasConfig(model(twice, three), 'm.h5')).toThrow(/"base" has nodes 1 to 2/);
   });
 });

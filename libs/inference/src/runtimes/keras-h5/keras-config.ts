@@ -7,6 +7,8 @@ import {
   MODEL_CLASSES,
   type JsonValue,
 } from './layer-rules';
+import type { LambdaLayerMap } from './lambda-layers';
+import { checkNodeReferences } from './node-references';
 
 type JsonObject = { [key: string]: JsonValue };
 
@@ -14,6 +16,7 @@ type JsonObject = { [key: string]: JsonValue };
 export const CUSTOM_CLASS = {
   normalization: 'FoodVisionKerasNormalization',
   globalPooling: 'FoodVisionKerasGlobalPooling2D',
+  clip: 'FoodVisionKerasClip',
 } as const;
 
 /** Float dtype policies: all are computed in float32 here (mixed_float16 computes in float16 in Keras). */
@@ -34,7 +37,47 @@ const show = (value: JsonValue | undefined): string =>
   value === undefined ? 'absent' : JSON.stringify(value);
 
 class ConfigChecker {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly lambdas: LambdaLayerMap,
+  ) {}
+
+  /** Every Lambda layer must be mapped by the manifest: all unmapped ones are named at once. */
+  lambdaLayers(root: JsonValue): void {
+    const unmapped: string[] = [];
+    const found = new Set<string>();
+    const walk = (entry: JsonValue | undefined): void => {
+      if (!isObject(entry) || !isObject(entry.config)) return;
+      const layers = entry.config.layers;
+      if (!Array.isArray(layers)) return;
+      for (const layer of layers) {
+        if (!isObject(layer) || !isObject(layer.config)) continue;
+        const name =
+          typeof layer.config.name === 'string'
+            ? layer.config.name
+            : typeof layer.name === 'string'
+              ? layer.name
+              : '';
+        if (layer.class_name === 'Lambda') {
+          found.add(name);
+          if (!(name in this.lambdas)) unmapped.push(name);
+        }
+        walk(layer);
+      }
+    };
+    walk(root);
+    const stray = Object.keys(this.lambdas).filter((name) => !found.has(name));
+    if (stray.length > 0) {
+      this.refuse(
+        `the manifest maps lambda_layers ${stray.join(', ')}, which are not Lambda layers of this model`,
+      );
+    }
+    if (unmapped.length > 0) {
+      this.refuse(
+        `it has ${unmapped.length} Lambda layer(s) holding Python code, which cannot run here: ${unmapped.join(', ')}. If you know what each computes, map it in the manifest, e.g. "lambda_layers": {"${unmapped[0]}": {"op": "clip", "min": -4, "max": 4}}; otherwise replace them with built-in layers or export the model to ONNX, TFLite or TF.js`,
+      );
+    }
+  }
 
   refuse(why: string): never {
     throw new ModelLoadError(`The Keras model ${this.file} cannot be served: ${why}.`);
@@ -57,24 +100,14 @@ class ConfigChecker {
       this.refuse(`model ${path} has no layers`);
     if (config.layers.length > 10_000) this.refuse(`model ${path} has more than 10000 layers`);
     const layers = config.layers.map((layer) => this.layer(layer, path));
-    const shifted = nestedModelsWithOwnNode(layers);
-    if (shifted.size === 0) return { ...entry, config: { ...config, layers } };
-    const shift = (ref: JsonValue): JsonValue =>
-      Array.isArray(ref) && typeof ref[0] === 'string' && typeof ref[1] === 'number' && shifted.has(ref[0])
-        ? [ref[0], ref[1] + 1, ...ref.slice(2)]
-        : ref;
-    const rewired = layers.map((layer) =>
-      Array.isArray(layer.inbound_nodes)
-        ? {
-            ...layer,
-            inbound_nodes: layer.inbound_nodes.map((node) => (Array.isArray(node) ? node.map(shift) : node)),
-          }
-        : layer,
-    );
-    const outputs = Array.isArray(config.output_layers)
-      ? config.output_layers.map(shift)
-      : config.output_layers;
-    return { ...entry, config: { ...config, layers: rewired, output_layers: outputs } };
+    const checked = { ...config, layers };
+    if (entry.class_name === 'Sequential') return { ...entry, config: checked };
+    return {
+      ...entry,
+      config: checkNodeReferences(checked, path === 'the model' ? path : `model ${path}`, (why) =>
+        this.refuse(why),
+      ),
+    };
   }
 
   private layer(entry: JsonValue, parent: string): JsonObject {
@@ -92,6 +125,15 @@ class ConfigChecker {
       this.refuse(
         `${where} is the custom class ${show(entry.registered_name)}, whose Python code cannot run here`,
       );
+    }
+    const lambda = className === 'Lambda' ? this.lambdas[name] : undefined;
+    if (lambda) {
+      this.inboundNodes(entry.inbound_nodes, where);
+      return {
+        ...entry,
+        class_name: CUSTOM_CLASS.clip,
+        config: { name, trainable: false, dtype: 'float32', min: lambda.min, max: lambda.max },
+      };
     }
     if (CODE_LAYERS.has(className)) {
       this.refuse(
@@ -226,37 +268,17 @@ class ConfigChecker {
 }
 
 /**
- * Nested models built on an Input already have one node (input to output) when the outer model calls them.
- * Keras leaves that node out of the config and counts node indices from the first call
- * (`_should_skip_first_node` in keras/engine/functional.py); TF.js counts it, so references are shifted.
- */
-function nestedModelsWithOwnNode(layers: JsonObject[]): Set<string> {
-  const names = new Set<string>();
-  for (const layer of layers) {
-    if (
-      typeof layer.class_name !== 'string' ||
-      !MODEL_CLASSES.has(layer.class_name) ||
-      !isObject(layer.config)
-    )
-      continue;
-    const inner = Array.isArray(layer.config.layers) ? layer.config.layers : [];
-    const first = inner[0];
-    const startsWithInput =
-      isObject(first) &&
-      (first.class_name === 'InputLayer' ||
-        (isObject(first.config) && first.config.batch_input_shape != null));
-    if (startsWithInput && typeof layer.config.name === 'string') names.add(layer.config.name);
-    if (startsWithInput && typeof layer.name === 'string') names.add(layer.name);
-  }
-  return names;
-}
-
-/**
  * Checks a Keras 2.x `model_config` layer by layer and returns it in the form TF.js layers builds: dtype
  * policies replaced by float32, custom classes where TF.js has none, keys TF.js would silently ignore
  * removed only after their value was checked to be the harmless one. Throws a ModelLoadError naming the
  * first layer and setting it cannot honour.
  */
-export function prepareKerasConfig(modelConfig: JsonValue, file: string): JsonObject {
-  return new ConfigChecker(file).model(modelConfig, 'the model');
+export function prepareKerasConfig(
+  modelConfig: JsonValue,
+  file: string,
+  lambdaLayers: LambdaLayerMap = {},
+): JsonObject {
+  const checker = new ConfigChecker(file, lambdaLayers);
+  checker.lambdaLayers(modelConfig);
+  return checker.model(modelConfig, 'the model');
 }

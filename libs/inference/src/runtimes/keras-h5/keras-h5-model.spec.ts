@@ -109,8 +109,11 @@ describe('loadKerasH5Model refuses what it cannot honour', () => {
       });
     });
     await expect(loadKerasH5Model(tf, path)).rejects.toThrow(
-      /layer "lambda" \(Lambda\) is a Lambda or custom layer holding Python code/,
+      /it has 1 Lambda layer\(s\) holding Python code, which cannot run here: lambda\. If you know what each computes, map it in the manifest, e\.g\. "lambda_layers": \{"lambda": \{"op": "clip"/,
     );
+    await expect(
+      loadKerasH5Model(tf, path, undefined, { lambdaLayers: { lambda_9: { op: 'clip', min: 0, max: 1 } } }),
+    ).rejects.toThrow(/the manifest maps lambda_layers lambda_9, which are not Lambda layers of this model/);
   });
 
   it('refuses an unknown layer class', async () => {

@@ -2,8 +2,10 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ModelLoadError } from '../../manifest/model-load-error';
 import { registerKerasCustomLayers } from './custom-layers';
+import { reportLoadStage } from '../../workers/load-stage';
 import { H5File, type H5Limits } from './h5-file';
 import { prepareKerasConfig } from './keras-config';
+import type { LambdaLayerMap } from './lambda-layers';
 import type { JsonValue } from './layer-rules';
 import { loadKerasWeights, type WeightLoadLimits } from './weight-loader';
 
@@ -40,7 +42,9 @@ export async function loadKerasH5Model(
   tf: typeof TfCore,
   path: string,
   limits: KerasH5Limits = DEFAULT_KERAS_H5_LIMITS,
+  { lambdaLayers = {} }: { lambdaLayers?: LambdaLayerMap } = {},
 ): Promise<{ model: LayersModel; info: KerasModelInfo }> {
+  reportLoadStage(`reading the Keras file ${path}`);
   const h5 = await H5File.open(path, limits);
   try {
     const kerasVersion =
@@ -57,10 +61,12 @@ export async function loadKerasH5Model(
         `The Keras file ${path} has no model_config (it holds weights only): save the whole model with model.save("model.h5").`,
       );
     }
-    const config = prepareKerasConfig(parseConfig(configText, path), path);
+    reportLoadStage('checking the Keras model config');
+    const config = prepareKerasConfig(parseConfig(configText, path), path, lambdaLayers);
     const tfl = await import('@tensorflow/tfjs-layers');
     registerKerasCustomLayers(tf, tfl);
     let model: LayersModel;
+    reportLoadStage('building the model from its config in TF.js layers');
     try {
       model = await tfl.models.modelFromJSON({
         modelTopology: config as TfCore.io.ModelArtifacts['modelTopology'],
@@ -76,6 +82,7 @@ export async function loadKerasH5Model(
           `The Keras model ${path} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; an image classifier needs one of each.`,
         );
       }
+      reportLoadStage('loading the weights');
       loadKerasWeights(tf, model, h5, limits);
     } catch (error) {
       model.dispose();

@@ -2,6 +2,7 @@ import type { ResolvedModel } from '../../manifest/resolved-model';
 import type { ModelRuntime } from '../model-runtime';
 import { serveLayersModel, type FloatModelOptions } from '../onnx/float-model-runtime';
 import { selectTfjsBackend } from '../tfjs-backend';
+import { checkLambdaLayers } from './lambda-layers';
 import { DEFAULT_KERAS_H5_LIMITS, loadKerasH5Model, type KerasH5Limits } from './keras-h5-model';
 
 /**
@@ -14,6 +15,7 @@ export async function loadKerasH5Runtime(
   limits: KerasH5Limits = DEFAULT_KERAS_H5_LIMITS,
 ): Promise<ModelRuntime> {
   const engine = await selectTfjsBackend();
-  const { model } = await loadKerasH5Model(engine.tf, resolved.entryPath, limits);
+  const lambdaLayers = checkLambdaLayers(resolved.manifest.lambda_layers, resolved.manifestPath);
+  const { model } = await loadKerasH5Model(engine.tf, resolved.entryPath, limits, { lambdaLayers });
   return serveLayersModel(engine, model, resolved.entryPath, options);
 }

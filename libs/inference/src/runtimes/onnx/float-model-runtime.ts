@@ -9,6 +9,7 @@ import { TfjsRuntime } from '../tfjs-runtime';
 import { convertLayersModelToOnnx } from './layers-to-onnx';
 import { loadOnnxRuntime } from './onnxruntime-loader';
 import { OnnxRuntime } from './onnx-runtime';
+import { reportLoadStage } from '../../workers/load-stage';
 
 /** `onnxruntime`: convert float models to ONNX when possible (default); `tfjs`: always run them on TF.js. */
 export type FloatModelEngine = 'onnxruntime' | 'tfjs';
@@ -54,6 +55,7 @@ export async function serveLayersModel(
       logger.warn(`${source} runs on tfjs: ${reason}.`);
     } else {
       try {
+        reportLoadStage('converting the model to ONNX for onnxruntime');
         const { bytes } = convertLayersModelToOnnx(model);
         const runtime = await OnnxRuntime.load(bytes, `${source} (converted to ONNX)`, {
           threads: options.threads,

@@ -63,8 +63,13 @@ const kerasGlobalPooling: LayerConverter = ({ layer, config, inputs }, ctx) => {
   return { name: ctx.graph.node(op, [x.name], layer.name), layout: 'nchw', rank: 4 };
 };
 
+/** A Lambda layer the manifest maps to clip(x, min, max). */
+const kerasClip: LayerConverter = ({ layer, config, inputs }, ctx) =>
+  ctx.clip(inputs[0], config.min as number, config.max as number, layer.name);
+
 /** Converters for the layer classes the Keras .h5 loader registers. */
 export const KERAS_LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   [CUSTOM_CLASS.normalization]: kerasNormalization,
   [CUSTOM_CLASS.globalPooling]: kerasGlobalPooling,
+  [CUSTOM_CLASS.clip]: kerasClip,
 };
