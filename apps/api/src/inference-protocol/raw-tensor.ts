@@ -1,13 +1,18 @@
 import { problem } from '@app/problem';
 import type { InferenceOutput } from './inference-request';
+import { tensorLabel } from './tensor-label';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
 
 /**
- * Raw tensor bytes (gRPC `raw_input_contents`) as the data plane's elements: little-endian, row-major; a BYTES
+ * Raw tensor bytes (gRPC `raw_input_contents`, REST's binary tensor extension) as the data plane's elements: little-endian, row-major; a BYTES
  * element is a 4-byte little-endian length and its bytes, and becomes a base64 string like a JSON BYTES element.
  */
-export function decodeRawTensor(bytes: Uint8Array, datatype: string, tensor: string): Array<string | number> {
+export function decodeRawTensor(
+  bytes: Uint8Array,
+  datatype: unknown,
+  tensor: string,
+): Array<string | number> {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (datatype) {
     case 'BYTES': {
@@ -33,7 +38,7 @@ export function decodeRawTensor(bytes: Uint8Array, datatype: string, tensor: str
       return Array.from(view);
     default:
       throw invalid(
-        `Input "${tensor}": raw contents are read for BYTES, FP32 and UINT8 tensors, not ${datatype}.`,
+        `Input "${tensor}": raw contents are read for BYTES, FP32 and UINT8 tensors, not ${tensorLabel(datatype)}.`,
       );
   }
 }

@@ -5,6 +5,7 @@ import { from, type Observable, switchMap } from 'rxjs';
 import { problem } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
 import { exceedsJsonDepth, jsonTooDeep } from '../http/json-depth';
+import { decodeRawTensor } from '../inference-protocol/raw-tensor';
 import { tensorLabel } from '../inference-protocol/tensor-label';
 
 /** Binary tensor data extension: the length of the JSON part of the body; tensor bytes follow it. */
@@ -147,7 +148,7 @@ function withBinaryTensors(body: Buffer, length: number, maxDepth: number): unkn
         `Input "${tensor}" has binary_data_size ${size}, but only ${body.length - offset} bytes of the body are left after the JSON and the inputs before it.`,
       );
     }
-    input.data = decodeTensorBytes(body.subarray(offset, offset + size), input.datatype, tensor);
+    input.data = decodeRawTensor(body.subarray(offset, offset + size), input.datatype, tensor);
     offset += size;
   }
   if (offset !== body.length) {
@@ -156,35 +157,4 @@ function withBinaryTensors(body: Buffer, length: number, maxDepth: number): unkn
     );
   }
   return request;
-}
-
-/** Little-endian, row-major tensor bytes as JSON tensor data. */
-function decodeTensorBytes(bytes: Buffer, datatype: unknown, tensor: string): Array<string | number> {
-  switch (datatype) {
-    case 'BYTES': {
-      // Each element: a 4-byte little-endian length, then that many bytes.
-      const elements: string[] = [];
-      for (let offset = 0; offset < bytes.length;) {
-        if (offset + 4 > bytes.length) throw invalid(`Input "${tensor}": a BYTES element length is cut off.`);
-        const size = bytes.readUInt32LE(offset);
-        if (offset + 4 + size > bytes.length) throw invalid(`Input "${tensor}": a BYTES element is cut off.`);
-        elements.push(bytes.subarray(offset + 4, offset + 4 + size).toString('base64'));
-        offset += 4 + size;
-      }
-      return elements;
-    }
-    case 'FP32': {
-      if (bytes.length % 4 !== 0)
-        throw invalid(`Input "${tensor}": FP32 data is not a whole number of 4-byte values.`);
-      const values: number[] = new Array<number>(bytes.length / 4);
-      for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4);
-      return values;
-    }
-    case 'UINT8':
-      return Array.from(bytes);
-    default:
-      throw invalid(
-        `Input "${tensor}": binary data is read for BYTES, FP32 and UINT8 tensors, not ${tensorLabel(datatype)}.`,
-      );
-  }
 }
