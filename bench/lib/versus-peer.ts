@@ -109,7 +109,13 @@ export async function versusPeer(options: {
   manifest.input.resize = { ...manifest.input.resize, fidelity: 'exact' };
   writeFileSync(exactManifest, JSON.stringify(manifest));
 
-  const env = (manifestPath: string) => ({ MODEL_MANIFEST: manifestPath, MODEL_DIR: model.dir });
+  // The 4000×3000 PNG is about 19 MB, past the 10 MB default of MAX_IMAGE_BYTES (which would answer 413); the peer has
+  // no limit, so the service gets room for it too.
+  const env = (manifestPath: string) => ({
+    MODEL_MANIFEST: manifestPath,
+    MODEL_DIR: model.dir,
+    MAX_IMAGE_BYTES: String(32 * 1024 * 1024),
+  });
   const servers: RunningServer[] = [];
   let peer: RunningPeer | undefined;
   try {
