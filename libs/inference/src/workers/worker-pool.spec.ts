@@ -16,13 +16,18 @@ type TestPool = WorkerPool<
 
 let pool: TestPool | undefined;
 
-async function startPool(size: number, setup: TestWorkerSetup = {}, stuckTaskMs?: number) {
+async function startPool(
+  size: number,
+  setup: TestWorkerSetup = {},
+  stuckTaskMs?: number,
+  stopGraceMs?: number,
+) {
   const started = await WorkerPool.start<
     TestWorkerSetup,
     TestTask,
     { value: number; threadId: number },
     { threadId: number }
-  >({ file: WORKER, size, setup, name: 'TestWorkers', restartDelayMs: 50, stuckTaskMs });
+  >({ file: WORKER, size, setup, name: 'TestWorkers', restartDelayMs: 50, stuckTaskMs, stopGraceMs });
   pool = started.pool;
   return started;
 }
@@ -146,5 +151,44 @@ describe('WorkerPool', () => {
     await startPool(1);
     await pool!.run({ kind: 'log', message: 'careful' });
     await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('careful'));
+  });
+});
+
+describe('WorkerPool close', () => {
+  it('lets a running task finish and deliver its result before the worker exits', async () => {
+    await startPool(1);
+    const running = pool!.run({ kind: 'sleep', ms: 300 });
+    await vi.waitFor(() => expect(pool!.stats().busy).toBe(1));
+    const closed = pool!.close();
+    await expect(running).resolves.toMatchObject({ value: 300 });
+    await closed;
+    expect(pool!.threadIds()).toEqual([]);
+  });
+
+  it('refuses tasks after close', async () => {
+    await startPool(1);
+    await pool!.close();
+    await expect(pool!.run({ kind: 'echo', value: 1 })).rejects.toThrow('The worker pool is closed.');
+  });
+
+  it('terminates a worker whose task does not end within stopGraceMs, failing that task', async () => {
+    await startPool(1, {}, undefined, 200);
+    const stuck = pool!.run({ kind: 'hang' });
+    await vi.waitFor(() => expect(pool!.stats().busy).toBe(1));
+    const started = Date.now();
+    await pool!.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await expect(stuck).rejects.toThrow(/did not stop within 200 ms/);
+  });
+
+  it('lets a worker that is still loading finish its load before it exits, when another failed to start', async () => {
+    const started = Date.now();
+    const error = await startPool(2, {
+      failToStartOnOddThread: 'The model file is missing.',
+      startDelayMs: 1_500,
+    }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe('The model file is missing.');
+    // The failure is reported once the other worker has ended its load and exited, not by cutting it off.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
   });
 });

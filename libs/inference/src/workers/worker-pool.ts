@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { deserializeError } from './serialized-error';
-import type { TaskMessage, WorkerMessage } from './worker-protocol';
+import type { MainToWorkerMessage, WorkerMessage } from './worker-protocol';
 import { startWorker } from './worker-script';
 
 export interface WorkerPoolOptions<Setup> {
@@ -25,6 +25,11 @@ export interface WorkerPoolOptions<Setup> {
    * its start fails with WorkerStartTimeoutError. No limit when absent.
    */
   startTimeoutMs?: number;
+  /**
+   * How long close() (and a failed start) waits for a worker to finish its load or task and exit by itself
+   * before terminating it; 30 s when absent. See StopMessage for why a worker is not terminated at once.
+   */
+  stopGraceMs?: number;
 }
 
 /** A worker that did not report ready within `startTimeoutMs`; it was terminated. */
@@ -69,6 +74,8 @@ interface Slot<Task, Result> {
   lastError?: Error;
   /** The last load step the worker reported while starting. */
   stage?: string;
+  /** Resolves when the worker thread has exited. */
+  exited: Promise<void>;
 }
 
 export interface WorkerPoolStats {
@@ -81,6 +88,7 @@ export interface WorkerPoolStats {
 }
 
 const MAX_RESTART_DELAY_MS = 30_000;
+const STALLED_LOAD_GRACE_MS = 5_000;
 
 /**
  * A fixed number of worker threads, each loaded once (e.g. with its own model), running one task at a time.
@@ -155,16 +163,33 @@ export class WorkerPool<Setup, Task, Result, Info> {
     return true;
   }
 
+  /** Refuses new tasks, lets running loads and tasks finish (up to stopGraceMs), then ends every worker. */
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.waiting.splice(0)) pending.reject(new Error('The worker pool closed.'));
-    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
+    await Promise.all([...this.slots].map((slot) => this.stop(slot)));
+  }
+
+  /** Asks a worker to exit once it is idle; terminates it only if it has not done so within stopGraceMs. */
+  private stop(slot: Slot<Task, Result>, graceMs = this.stopGraceMs): Promise<void> {
+    const stop: MainToWorkerMessage<Task> = { type: 'stop' };
+    slot.worker.postMessage(stop);
+    const grace = setTimeout(() => {
+      slot.endReason ??= `it did not stop within ${graceMs} ms of being asked to, so it was terminated`;
+      void slot.worker.terminate();
+    }, graceMs);
+    return slot.exited.finally(() => clearTimeout(grace));
+  }
+
+  private get stopGraceMs(): number {
+    return this.options.stopGraceMs ?? 30_000;
   }
 
   private spawn(): Promise<Info> {
     return new Promise<Info>((resolve, reject) => {
       const worker = startWorker(this.options.file, this.options.setup);
-      const slot: Slot<Task, Result> = { worker, threadId: worker.threadId, state: 'starting' };
+      const exited = new Promise<void>((resolveExit) => worker.once('exit', () => resolveExit()));
+      const slot: Slot<Task, Result> = { worker, threadId: worker.threadId, state: 'starting', exited };
       this.slots.add(slot);
       const limit = this.options.startTimeoutMs;
       // A load that never finishes (a config TF.js re-queues forever, a stuck engine) must not hang startup.
@@ -177,7 +202,8 @@ export class WorkerPool<Setup, Task, Result, Info> {
               slot.endReason = error.message;
               slot.lastError = error;
               reject(error);
-              void worker.terminate();
+              // A load stalled in JavaScript never reads the stop message, so the grace is short.
+              void this.stop(slot, STALLED_LOAD_GRACE_MS);
             }, limit);
       worker.on('message', (message: WorkerMessage<Result, Info>) => {
         switch (message.type) {
@@ -197,7 +223,7 @@ export class WorkerPool<Setup, Task, Result, Info> {
             clearTimeout(deadline);
             slot.endReason = 'it failed to start';
             reject(deserializeError(message.error));
-            void worker.terminate();
+            void this.stop(slot);
             break;
           case 'result':
           case 'error':
@@ -275,7 +301,7 @@ export class WorkerPool<Setup, Task, Result, Info> {
         }, stuckMs);
         slot.stuckTimer.unref();
       }
-      const message: TaskMessage<Task> = { id: pending.id, task: pending.task };
+      const message: MainToWorkerMessage<Task> = { type: 'task', id: pending.id, task: pending.task };
       slot.worker.postMessage(message, pending.transfer);
     }
   }
