@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageDecoder } from '@app/image-fetch';
+import { ImageDecoder } from '@app/imaging';
 import { GrpcFrontEnd } from '../apps/api/src/grpc/grpc-front-end';
 import { grpcClient, type GrpcTestClient } from './support/grpc-client';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';

@@ -7,7 +7,7 @@ import {
   gifClaiming,
   jpegClaiming,
   pngClaiming,
-} from '../libs/image-fetch/test/image-fixtures';
+} from '../libs/imaging/test/image-fixtures';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 

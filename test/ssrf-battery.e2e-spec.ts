@@ -12,7 +12,7 @@ import {
   urlOf,
 } from '../libs/image-fetch/test/attack-catalogue';
 import { forbidNonLoopbackConnections } from '../libs/image-fetch/test/fetch-doubles';
-import { bmpBomb, pngClaiming } from '../libs/image-fetch/test/image-fixtures';
+import { bmpBomb, pngClaiming } from '../libs/imaging/test/image-fixtures';
 import { startImageServer, type ImageServer, type Route } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { ImageDecoder } from '@app/image-fetch';
+import { ImageDecoder } from '@app/imaging';
 import {
   createRuntime,
   resolveModel,

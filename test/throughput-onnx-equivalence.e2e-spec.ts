@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageDecoder } from '@app/image-fetch';
+import { ImageDecoder } from '@app/imaging';
 import {
   createRuntime,
   resolveModel,

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageDecoder } from '@app/image-fetch';
+import { ImageDecoder } from '@app/imaging';
 import { DEFAULT_RESIZE_FIDELITY, ModelLoader, toModelInput, type ModelInputSpec } from '@app/inference';
 import { OpenApiContract } from './support/contract';
 import { FIXTURE_MODELS, foodPhotos, type FixtureModel } from './support/shared-data';

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ImageDecoder } from '@app/image-fetch/decode/image-decoder';
+import { ImageDecoder } from '@app/imaging';
 import {
   ImageInference,
   toModelInput,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { problem } from '@app/problem';
-import { decodeBase64Image } from './decode/base64-image';
+import { decodeBase64Image } from './base64-image';
 import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from './image-fetch.options';
 import { UrlFetcher } from './url/url-fetcher';
 

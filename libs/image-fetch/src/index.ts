@@ -1,6 +1,4 @@
-export * from './decode/base64-image';
-export * from './decode/image-decoder';
-export * from './decode/image-sniffer';
+export * from './base64-image';
 export * from './image-fetch.module';
 export * from './image-fetch.options';
 export * from './image-source.service';

@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { ClassifierService, type Classification, type ModelSelector, type RgbImage } from '@app/inference';
-import { ImageSourceService, type DecodedImage, type ImageSource } from '@app/image-fetch';
+import { ImageSourceService, type ImageSource } from '@app/image-fetch';
+import type { DecodedImage } from '@app/imaging';
 import { problem } from '@app/problem';
 import { Registry } from 'prom-client';
 import { PredictionMetrics } from '../observability/prediction-metrics';

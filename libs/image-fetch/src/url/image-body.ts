@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { problem, type ProblemError } from '@app/problem';
-import { SNIFF_BYTES, sniffImageFormat } from '../decode/image-sniffer';
+import { SNIFF_BYTES, sniffImageFormat } from '@app/imaging';
 
 /** Generic binary types that object stores (S3 `binary/octet-stream`) send for images they know nothing about. */
 const GENERIC_BINARY = new Set(['application/octet-stream', 'binary/octet-stream']);

@@ -1,4 +1,4 @@
-import { ImageDecoder, type DecodedImage } from '@app/image-fetch/decode/image-decoder';
+import { ImageDecoder, type DecodedImage } from '@app/imaging';
 import { DEFAULT_RESIZE_FIDELITY, type ModelInputSpec } from '../manifest/model-manifest';
 import type { ResolvedModel } from '../manifest/resolved-model';
 import { toModelInput, type RgbImage } from '../postprocess/to-model-input';

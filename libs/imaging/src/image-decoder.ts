@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
 import sharp, { type Sharp } from 'sharp';
 import { problem, ProblemError } from '@app/problem';
-import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from '../image-fetch.options';
 import { decodeBmp } from './bmp-decoder';
 import { sniffImageFormat, type ImageFormat } from './image-sniffer';
 import { checkPixelCount } from './pixel-limit';
@@ -46,9 +44,8 @@ sharp.cache(false);
  * 8-bit sRGB resized exactly as the model's manifest says. The format is sniffed from the bytes, and the pixel
  * count is read from the header and refused before anything is decoded (decompression bombs).
  */
-@Injectable()
 export class ImageDecoder {
-  constructor(@Inject(IMAGE_FETCH_OPTIONS) private readonly options: Pick<ImageFetchOptions, 'maxPixels'>) {}
+  constructor(private readonly options: { maxPixels: number }) {}
 
   async decode(bytes: Buffer, target: ResizeTarget): Promise<DecodedImage> {
     const format = sniffImageFormat(bytes);

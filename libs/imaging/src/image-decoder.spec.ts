@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '@app/problem';
-import { foodPhotos } from '../../../../test/support/shared-data';
+import { foodPhotos } from '../../../test/support/shared-data';
 import {
   BLUE,
   bmpBomb,
@@ -19,7 +19,7 @@ import {
   rawRgb,
   RED,
   type Rgb,
-} from '../../test/image-fixtures';
+} from '../test/image-fixtures';
 import { ImageDecoder } from './image-decoder';
 import type { ResizeTarget } from './resize-plan';
 

@@ -1,0 +1,3 @@
+export * from './image-decoder';
+export * from './image-sniffer';
+export * from './pixel-limit';
