@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_MANIFEST } from '../apps/api/src/config/environment';
 import { ModelLoadError } from '../libs/inference/src/manifest/model-load-error';
 import { readManifest } from '../libs/inference/src/manifest/manifest-loader';
-import { ProgressReporter } from '../libs/inference/src/store/progress-reporter';
-import { pullModel, PullError } from '../libs/inference/src/store/model-puller';
+import { ProgressReporter } from '../libs/inference/src/pull/progress-reporter';
+import { pullModel, PullError } from '../libs/inference/src/pull/model-puller';
 
 const ARTIFACTS = 'model-artifacts';
 

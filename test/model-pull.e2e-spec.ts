@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pullModel } from '../libs/inference/src/store/model-puller';
+import { pullModel } from '../libs/inference/src/pull/model-puller';
 import { startImageServer, type ImageServer } from './support/image-server';
 
 const MODEL = randomBytes(300_000);

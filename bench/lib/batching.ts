@@ -1,6 +1,6 @@
 import { loadTfjsLayersModel, type ResolvedModel } from '@app/inference';
-import { convertLayersModelToOnnx } from '../../libs/inference/src/runtimes/onnx/layers-to-onnx';
-import { loadOnnxRuntime } from '../../libs/inference/src/runtimes/onnx/onnxruntime-loader';
+import { convertLayersModelToOnnx } from '../../libs/inference/src/convert/keras-to-onnx/layers-to-onnx';
+import { loadOnnxRuntime } from '../../libs/inference/src/runtimes/onnxruntime-loader';
 
 export interface BatchCost {
   batch: number;

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClassifierService } from './classifier.service';
 import { ConfigurableInferenceModule } from './inference.options';
-import { ModelLoader } from './model-loader.provider';
+import { ModelLoader } from './registry/model-registry';
 
 /** Loads the configured model (a model-loader provider) and classifies images with it (ClassifierService). */
 @Module({

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { FloatModelEngine } from './runtimes/onnx/float-model-runtime';
+import type { FloatModelEngine } from './runtimes/float-model-runtime';
 
 export interface InferenceModuleOptions {
   /** The model's manifest.json (one model; ignored when `modelStore` is set). */

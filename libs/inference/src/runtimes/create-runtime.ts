@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { ModelLoadError } from '../manifest/model-load-error';
 import type { ResolvedModel } from '../manifest/resolved-model';
-import { loadKerasH5Runtime } from './keras-h5/keras-h5-runtime';
+import { loadKerasH5Runtime } from './keras-h5-runtime';
 import { LiteRtRuntime } from './litert-runtime';
 import type { ModelRuntime } from './model-runtime';
-import { loadTfjsLayersModel, serveLayersModel, type FloatModelOptions } from './onnx/float-model-runtime';
-import { OnnxRuntime } from './onnx/onnx-runtime';
-import { reportLoadStage } from '../workers/load-stage';
+import { loadTfjsLayersModel, serveLayersModel, type FloatModelOptions } from './float-model-runtime';
+import { OnnxRuntime } from './onnx-runtime';
+import { reportLoadStage } from '../load-stage';
 import { TfjsRuntime } from './tfjs-runtime';
 
 export type RuntimeOptions = FloatModelOptions;

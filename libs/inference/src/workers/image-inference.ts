@@ -1,7 +1,7 @@
 import { ImageDecoder, type DecodedImage } from '@app/imaging';
 import { DEFAULT_RESIZE_FIDELITY, type ModelInputSpec } from '../manifest/model-manifest';
 import type { ResolvedModel } from '../manifest/resolved-model';
-import { toModelInput, type RgbImage } from '../postprocess/to-model-input';
+import { toModelInput, type RgbImage } from '../processing/to-model-input';
 import { checkRuntimeMatchesManifest, createRuntime, type RuntimeOptions } from '../runtimes/create-runtime';
 import type { ModelInput, ModelRuntime, RuntimeInfo } from '../runtimes/model-runtime';
 

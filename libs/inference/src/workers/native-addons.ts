@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { loadOnnxRuntime } from '../runtimes/onnx/onnxruntime-loader';
+import { loadOnnxRuntime } from '../runtimes/onnxruntime-loader';
 
 /**
  * Loads the native addons the inference workers use into the main thread before any worker starts. A shared

@@ -1,13 +1,13 @@
 import type { Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
-import { INFERENCE_DEFAULTS, type InferenceModuleOptions } from './inference.options';
+import { INFERENCE_DEFAULTS, type InferenceModuleOptions } from '../inference.options';
 import type { LoadedModel } from './loaded-model';
-import { resolveModel } from './manifest/manifest-loader';
-import { ModelLoadError, ModelLoadTimeoutError } from './manifest/model-load-error';
+import { resolveModel } from '../manifest/manifest-loader';
+import { ModelLoadError, ModelLoadTimeoutError } from '../manifest/model-load-error';
 import type { ModelLocation } from './model-location';
-import { pullMissingModel } from './store/first-start-pull';
-import { InferenceScheduler } from './workers/inference-scheduler';
-import { WorkerStartTimeoutError } from './workers/worker-pool';
+import { pullMissingModel } from '../pull/first-start-pull';
+import { InferenceScheduler } from '../workers/inference-scheduler';
+import { WorkerStartTimeoutError } from '../workers/worker-pool';
 
 /** Verifies one model's files, starts its workers (each loads and warms the model) and logs one line. */
 export async function loadModel(

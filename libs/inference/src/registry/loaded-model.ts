@@ -1,7 +1,7 @@
-import type { ModelManifest } from './manifest/model-manifest';
-import type { ResolvedModel } from './manifest/resolved-model';
-import type { RuntimeInfo } from './runtimes/model-runtime';
-import type { InferenceScheduler } from './workers/inference-scheduler';
+import type { ModelManifest } from '../manifest/model-manifest';
+import type { ResolvedModel } from '../manifest/resolved-model';
+import type { RuntimeInfo } from '../runtimes/model-runtime';
+import type { InferenceScheduler } from '../workers/inference-scheduler';
 
 export interface ServingInfo extends RuntimeInfo {
   /** Worker threads holding the model (0: the main thread runs it). */

@@ -6,9 +6,9 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import { writeKerasH5, type KerasH5Content } from '../../../../../test/support/keras-h5-writer';
 import { referenceForward, type Json } from '../../../../../test/support/keras-reference';
 import { kerasReplica } from '../../../../../test/support/keras-replica';
-import { convertLayersModelToOnnx } from '../onnx/layers-to-onnx';
-import { OnnxRuntime } from '../onnx/onnx-runtime';
-import { selectTfjsBackend } from '../tfjs-backend';
+import { convertLayersModelToOnnx } from '../../convert/keras-to-onnx/layers-to-onnx';
+import { OnnxRuntime } from '../../runtimes/onnx-runtime';
+import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
 import { loadKerasH5Model } from './keras-h5-model';
 import type { LambdaLayerMap } from './lambda-layers';
 

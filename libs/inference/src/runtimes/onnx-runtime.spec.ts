@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveModel } from '../../manifest/manifest-loader';
-import { checkRuntimeMatchesManifest, createRuntime } from '../create-runtime';
-import { int, OnnxGraphBuilder } from './onnx-graph-builder';
-import { encodeOnnxModel } from './onnx-proto';
+import { resolveModel } from '../manifest/manifest-loader';
+import { checkRuntimeMatchesManifest, createRuntime } from './create-runtime';
+import { int, OnnxGraphBuilder } from '../convert/keras-to-onnx/onnx-graph-builder';
+import { encodeOnnxModel } from '../convert/keras-to-onnx/onnx-proto';
 
 /** A channels-first model, as PyTorch exports them: [N, 3, 2, 2] → the mean of each channel, softmaxed. */
 function channelsFirstModel(): Uint8Array {

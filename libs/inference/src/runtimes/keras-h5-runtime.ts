@@ -1,9 +1,13 @@
-import type { ResolvedModel } from '../../manifest/resolved-model';
-import type { ModelRuntime } from '../model-runtime';
-import { serveLayersModel, type FloatModelOptions } from '../onnx/float-model-runtime';
-import { selectTfjsBackend } from '../tfjs-backend';
-import { checkLambdaLayers } from './lambda-layers';
-import { DEFAULT_KERAS_H5_LIMITS, loadKerasH5Model, type KerasH5Limits } from './keras-h5-model';
+import type { ResolvedModel } from '../manifest/resolved-model';
+import type { ModelRuntime } from './model-runtime';
+import { serveLayersModel, type FloatModelOptions } from './float-model-runtime';
+import { selectTfjsBackend } from './tfjs-backend';
+import { checkLambdaLayers } from '../formats/keras-h5/lambda-layers';
+import {
+  DEFAULT_KERAS_H5_LIMITS,
+  loadKerasH5Model,
+  type KerasH5Limits,
+} from '../formats/keras-h5/keras-h5-model';
 
 /**
  * A Keras 2.x `.h5` model, rebuilt in TF.js layers, then served like any layers model: converted to ONNX for

@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedModel, ModelState } from './loaded-model';
-import { readManifest } from './manifest/manifest-loader';
-import { ModelLoadTimeoutError } from './manifest/model-load-error';
+import { readManifest } from '../manifest/manifest-loader';
+import { ModelLoadTimeoutError } from '../manifest/model-load-error';
 import type { ModelLocation } from './model-location';
 
 export type ModelStarter = (location: ModelLocation) => Promise<LoadedModel>;

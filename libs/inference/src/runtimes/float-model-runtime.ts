@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { ModelLoadError } from '../../manifest/model-load-error';
-import type { ResolvedModel } from '../../manifest/resolved-model';
-import type { ModelRuntime } from '../model-runtime';
-import { selectTfjsBackend, type TfjsEngine } from '../tfjs-backend';
-import { readTfjsArtifacts } from '../tfjs-file-io';
-import { TfjsRuntime } from '../tfjs-runtime';
-import { convertLayersModelToOnnx } from './layers-to-onnx';
+import { ModelLoadError } from '../manifest/model-load-error';
+import type { ResolvedModel } from '../manifest/resolved-model';
+import type { ModelRuntime } from './model-runtime';
+import { selectTfjsBackend, type TfjsEngine } from './tfjs-backend';
+import { readTfjsArtifacts } from './tfjs-file-io';
+import { TfjsRuntime } from './tfjs-runtime';
+import { convertLayersModelToOnnx } from '../convert/keras-to-onnx/layers-to-onnx';
 import { loadOnnxRuntime } from './onnxruntime-loader';
 import { OnnxRuntime } from './onnx-runtime';
-import { reportLoadStage } from '../../workers/load-stage';
+import { reportLoadStage } from '../load-stage';
 
 /** `onnxruntime`: convert float models to ONNX when possible (default); `tfjs`: always run them on TF.js. */
 export type FloatModelEngine = 'onnxruntime' | 'tfjs';

@@ -10,7 +10,7 @@ import {
   efficientNetLikeReference,
 } from '../../../../../test/support/efficientnet-like-keras';
 import { writeKerasH5 } from '../../../../../test/support/keras-h5-writer';
-import { selectTfjsBackend } from '../tfjs-backend';
+import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
 import { DEFAULT_KERAS_H5_LIMITS, loadKerasH5Model } from './keras-h5-model';
 
 interface LayerJson {

@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { ModelLoadError } from '../../manifest/model-load-error';
-import type { ModelInput, ModelRuntime } from '../model-runtime';
+import { ModelLoadError } from '../manifest/model-load-error';
+import type { ModelInput, ModelRuntime } from './model-runtime';
 import { loadOnnxRuntime, type OnnxRuntimeModule } from './onnxruntime-loader';
 
 export interface OnnxRuntimeOptions {

@@ -6,11 +6,11 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 import { efficientNetLikeFile, INPUT_SIZE } from '../../../../../test/support/efficientnet-like-keras';
 import { writeKerasH5 } from '../../../../../test/support/keras-h5-writer';
-import { loadKerasH5Model } from '../keras-h5/keras-h5-model';
-import { selectTfjsBackend } from '../tfjs-backend';
+import { loadKerasH5Model } from '../../formats/keras-h5/keras-h5-model';
+import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
 import { UnsupportedLayerError } from './conversion-context';
 import { convertLayersModelToOnnx } from './layers-to-onnx';
-import { OnnxRuntime } from './onnx-runtime';
+import { OnnxRuntime } from '../../runtimes/onnx-runtime';
 
 let tf: typeof TfCore;
 let tfl: typeof TfLayers;

@@ -6,13 +6,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { problem } from '@app/problem';
-import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from './inference.options';
+import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from '../inference.options';
 import { loadModel } from './load-model';
 import type { LoadedModel, ModelState } from './loaded-model';
-import { readManifest } from './manifest/manifest-loader';
+import { readManifest } from '../manifest/manifest-loader';
 import type { ModelLocation, ModelSelector } from './model-location';
 import { ModelSlot, type LoadFailureCause } from './model-slot';
-import { latestVersion, scanModelRepository, type RepositoryModel } from './repository/model-repository';
+import { latestVersion, scanModelRepository, type RepositoryModel } from './model-repository';
 
 export interface ServedModel {
   name: string;

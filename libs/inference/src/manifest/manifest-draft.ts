@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { digestFile } from '../manifest/file-digest';
-import type { ModelFormat, ModelManifest, OutputKind } from '../manifest/model-manifest';
+import { digestFile } from './file-digest';
+import type { ModelFormat, ModelManifest, OutputKind } from './model-manifest';
 import { loadLiteRtForNode } from '../runtimes/litert-node-loader';
-import { H5File } from '../runtimes/keras-h5/h5-file';
-import { DEFAULT_KERAS_H5_LIMITS } from '../runtimes/keras-h5/keras-h5-model';
-import type { LambdaClip } from '../runtimes/keras-h5/lambda-layers';
+import { H5File } from '../formats/keras-h5/h5-file';
+import { DEFAULT_KERAS_H5_LIMITS } from '../formats/keras-h5/keras-h5-model';
+import type { LambdaClip } from '../formats/keras-h5/lambda-layers';
 import { findScalingEvidence } from './preprocessing-evidence';
 
 /** What the person running model:init states because the files cannot say it. */

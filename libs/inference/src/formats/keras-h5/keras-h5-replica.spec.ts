@@ -12,9 +12,9 @@ import {
   readModelConfig,
   type Replica,
 } from '../../../../../test/support/keras-replica';
-import { convertLayersModelToOnnx } from '../onnx/layers-to-onnx';
-import { OnnxRuntime } from '../onnx/onnx-runtime';
-import { selectTfjsBackend } from '../tfjs-backend';
+import { convertLayersModelToOnnx } from '../../convert/keras-to-onnx/layers-to-onnx';
+import { OnnxRuntime } from '../../runtimes/onnx-runtime';
+import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
 import { loadKerasH5Model } from './keras-h5-model';
 
 /** The config's own input size: the replica's config is the real one, unmodified. */
