@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INFERENCE_OPTIONS, ModelLoader, type InferenceModuleOptions } from '@app/inference';
+import { INFERENCE_OPTIONS, ModelRegistry, type InferenceModuleOptions } from '@app/inference';
 import { digestFile } from '../libs/inference/src/manifest/file-digest';
 import { writeKerasH5 } from './support/keras-h5-writer';
 import { referenceForward } from './support/keras-reference';
@@ -120,7 +120,7 @@ describe('a Keras-2.7-faithful replica of the default model, served', () => {
     );
     try {
       const started = Date.now();
-      const state = await app.app.get(ModelLoader).load();
+      const state = await app.app.get(ModelRegistry).load();
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(state.status).toBe('failed');
       const reason = state.status === 'failed' ? state.reason : '';

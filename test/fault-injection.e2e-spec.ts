@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClassifierService, ModelLoader, type InferenceStats } from '@app/inference';
+import { ClassifierService, ModelRegistry, type InferenceStats } from '@app/inference';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 
@@ -53,7 +53,7 @@ describe('a worker that dies mid-inference, two workers', () => {
   });
 
   it('fails only the request it was running (503 inference_worker_failed, Retry-After), loses no other, and is replaced', async () => {
-    const pool = running.app.get(ModelLoader).ready().inference.pool!;
+    const pool = running.app.get(ModelRegistry).ready().inference.pool!;
     const requests = Array.from({ length: 3 }, () => classify(running).then(outcome));
     await waitUntil(() => expect(pool.stats().busy).toBe(2));
     const [victim] = pool.threadIds();
@@ -85,7 +85,7 @@ describe('a worker stuck past twice the deadline', () => {
   });
 
   it('answers 503 inference_timeout at the deadline, then stops and replaces the worker, freeing its slot', async () => {
-    const pool = running.app.get(ModelLoader).ready().inference.pool!;
+    const pool = running.app.get(ModelRegistry).ready().inference.pool!;
     const [stuck] = pool.threadIds();
     const result = await outcome(await classify(running));
     expect(result).toMatchObject({ status: 503, code: 'inference_timeout' });

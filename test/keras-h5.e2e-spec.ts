@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { selectTfjsBackend } from '../libs/inference/src/runtimes/tfjs-backend';
 import { loadKerasH5Model } from '../libs/inference/src/formats/keras-h5/keras-h5-model';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
@@ -105,7 +105,7 @@ describe('a Keras .h5 manifest that does not fit its model', () => {
     writeFileSync(path, JSON.stringify(manifest));
     const app = await startTestApp({ manifest: path, dir: MODEL.dir }, {}, { waitForModel: false });
     try {
-      const state = await app.app.get(ModelLoader).load();
+      const state = await app.app.get(ModelRegistry).load();
       expect(state.status).toBe('failed');
       expect(state.status === 'failed' && state.reason).toMatch(
         /takes input \[-1, 224, 224, 3\] but its manifest says 192×192×3: fix input in the manifest/,

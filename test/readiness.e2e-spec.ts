@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { FIXTURE_MODELS } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 
@@ -35,7 +35,7 @@ describe('readiness reflects the model', () => {
     expect(predictWhileLoading.status).toBe(503);
     expect(((await predictWhileLoading.json()) as { code: string }).code).toBe('model_not_ready');
 
-    await running.app.get(ModelLoader).load();
+    await running.app.get(ModelRegistry).load();
     const ready = await fetch(`${running.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
@@ -54,7 +54,7 @@ describe('readiness reflects the model', () => {
       {},
       { waitForModel: false },
     );
-    const state = await running.app.get(ModelLoader).load();
+    const state = await running.app.get(ModelRegistry).load();
     expect(state.status).toBe('failed');
     const ready = await fetch(`${running.baseUrl}/health/ready`);
     expect(ready.status).toBe(503);
@@ -88,7 +88,7 @@ describe('readiness reflects the model', () => {
       {},
       { waitForModel: false },
     );
-    const state = await running.app.get(ModelLoader).load();
+    const state = await running.app.get(ModelRegistry).load();
     expect(state).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/takes input \[1, 224, 224, 3\] but its manifest says 192×224×3/),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClassifierService, ModelLoader, type InferenceStats } from '@app/inference';
+import { ClassifierService, ModelRegistry, type InferenceStats } from '@app/inference';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 
@@ -46,7 +46,7 @@ describe('one busy worker with room for one waiting request', () => {
   });
 
   it('runs on tfjs in one worker (the slow engine these tests need)', () => {
-    expect(running.app.get(ModelLoader).ready().runtime).toMatchObject({
+    expect(running.app.get(ModelRegistry).ready().runtime).toMatchObject({
       engine: 'tfjs',
       backend: 'cpu',
       workers: 1,
@@ -87,7 +87,7 @@ describe('one busy worker with room for one waiting request', () => {
   });
 
   it('survives a worker that dies mid-request: that request gets a 503 problem, the next one an answer', async () => {
-    const pool = running.app.get(ModelLoader).ready().inference.pool!;
+    const pool = running.app.get(ModelRegistry).ready().inference.pool!;
     const [threadId] = pool.threadIds();
     const doomed = post(running);
     await waitUntil(() => expect(pool.stats().busy).toBe(1));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClassifierService, ModelLoader } from '@app/inference';
+import { ClassifierService, ModelRegistry } from '@app/inference';
 import { serveBytes, startImageServer, type ImageServer, type Route } from './support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
@@ -46,7 +46,7 @@ describe('many requests at once, classified by two inference workers', () => {
   };
 
   it('serves the model from two workers, not the event loop', () => {
-    const { runtime } = running.app.get(ModelLoader).ready();
+    const { runtime } = running.app.get(ModelRegistry).ready();
     expect(runtime).toMatchObject({ engine: 'litert', workers: 2, threadsPerWorker: 1 });
   });
 
@@ -79,7 +79,7 @@ describe('INFERENCE_WORKERS=0: the same answers on the main thread', () => {
   });
 
   it('classifies concurrent uploads correctly with no worker threads', async () => {
-    expect(running.app.get(ModelLoader).ready().runtime).toMatchObject({ engine: 'litert', workers: 0 });
+    expect(running.app.get(ModelRegistry).ready().runtime).toMatchObject({ engine: 'litert', workers: 0 });
     const results = await Promise.all(
       photos.map(async (photo) => {
         const form = new FormData();

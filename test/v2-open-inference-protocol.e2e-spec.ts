@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecoder } from '@app/imaging';
-import { DEFAULT_RESIZE_FIDELITY, ModelLoader, toModelInput, type ModelInputSpec } from '@app/inference';
+import { DEFAULT_RESIZE_FIDELITY, ModelRegistry, toModelInput, type ModelInputSpec } from '@app/inference';
 import { OpenApiContract } from './support/contract';
 import { FIXTURE_MODELS, foodPhotos, type FixtureModel } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
@@ -528,7 +528,7 @@ describe('Open Inference Protocol while the model cannot load', () => {
       {},
       { waitForModel: false },
     );
-    await running.app.get(ModelLoader).load();
+    await running.app.get(ModelRegistry).load();
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { createApp } from '../../apps/api/src/app.factory';
 import type { FixtureModel } from './shared-data';
 
@@ -31,7 +31,7 @@ export async function startTestApp(
   );
   await app.listen(0, '127.0.0.1');
   if (waitForModel) {
-    const state = await app.get(ModelLoader).load();
+    const state = await app.get(ModelRegistry).load();
     if (state.status !== 'ready') throw new Error(`The test model did not load: ${JSON.stringify(state)}`);
   }
   const address = app.getHttpServer().address() as { port: number };

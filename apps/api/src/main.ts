@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { createApp } from './app.factory';
 import { ConfigurationError, type EnvironmentVariables } from './config/environment';
 import { servingEnvironment } from './config/serving-environment';
@@ -34,7 +34,7 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `Listening on ${address} (docs at ${address}/docs)${grpcNote}; loading the model in the background`,
   );
-  const state = await app.get(ModelLoader).load();
+  const state = await app.get(ModelRegistry).load();
   const elapsed = Math.round(performance.now() - started);
   if (state.status === 'ready') {
     const { resolved, runtime } = state.model;

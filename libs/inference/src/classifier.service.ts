@@ -3,7 +3,7 @@ import { problem } from '@app/problem';
 import type { ResolvedModel } from './manifest/resolved-model';
 import type { ModelInputSpec } from './manifest/model-manifest';
 import type { ModelSelector } from './registry/model-location';
-import { ModelLoader } from './registry/model-registry';
+import { ModelRegistry } from './registry/model-registry';
 import { NonFiniteOutputError, toProbabilities, topK } from './processing/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';
 import type { InferenceReply } from './workers/image-inference';
@@ -40,7 +40,7 @@ export interface ClassifyImageOptions {
 /** Classifies images with the ready model: decode, model input and inference on a worker; probabilities, top-k here. */
 @Injectable()
 export class ClassifierService {
-  constructor(private readonly models: ModelLoader) {}
+  constructor(private readonly models: ModelRegistry) {}
 
   /** What the model takes (throws 404 for an unknown model, 503 while it is not ready). */
   inputSpec(model?: ModelSelector): ModelInputSpec {

@@ -3,7 +3,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import type { EnvironmentVariables } from '../config/environment';
 import { InferenceDataPlane } from '../inference-protocol/inference-data-plane';
 import { ShutdownState } from '../lifecycle/shutdown-state';
@@ -33,7 +33,7 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
 
   constructor(
     private readonly config: ConfigService<EnvironmentVariables, true>,
-    private readonly models: ModelLoader,
+    private readonly models: ModelRegistry,
     private readonly dataPlane: InferenceDataPlane,
     private readonly shutdown: ShutdownState,
     private readonly metrics: GrpcMetrics,

@@ -1,4 +1,4 @@
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { problem } from '@app/problem';
 import type { InferenceDataPlane } from '../inference-protocol/inference-data-plane';
 import { notReadyReason, servedModel, toV2ModelMetadata } from '../inference-protocol/served-model';
@@ -10,7 +10,7 @@ import { type ModelInferRequest, toInferenceRequest, toModelInferResponse } from
 const SERVICE = 'inference.GRPCInferenceService';
 
 export interface InferenceServiceDeps {
-  models: ModelLoader;
+  models: ModelRegistry;
   dataPlane: InferenceDataPlane;
   shutdown: ShutdownState;
 }

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 
 /** Up once every model is loaded and warm; down with each model's reason while one loads or failed. */
 @Injectable()
 export class ModelReadinessIndicator {
   constructor(
-    private readonly models: ModelLoader,
+    private readonly models: ModelRegistry,
     private readonly indicators: HealthIndicatorService,
   ) {}
 

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ImageSourceService } from '@app/image-fetch';
 import {
   ClassifierService,
-  ModelLoader,
+  ModelRegistry,
   type Classification,
   type ModelInputSpec,
   type ModelSelector,
@@ -39,7 +39,7 @@ interface RequestedOutput {
 @Injectable()
 export class InferenceDataPlane {
   constructor(
-    private readonly models: ModelLoader,
+    private readonly models: ModelRegistry,
     private readonly sources: ImageSourceService,
     private readonly classifier: ClassifierService,
     private readonly config: ConfigService<EnvironmentVariables, true>,

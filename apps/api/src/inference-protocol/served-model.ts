@@ -1,4 +1,4 @@
-import type { ModelFormat, ModelLoader, ModelManifest, ServedModel } from '@app/inference';
+import type { ModelFormat, ModelRegistry, ModelManifest, ServedModel } from '@app/inference';
 import { problem } from '@app/problem';
 import type { ModelMetadata } from './inference-request';
 
@@ -21,7 +21,7 @@ function requestableVersions({ state, versions }: ServedModel): string[] {
 }
 
 /** The served model called `name` (serving `version`, when given), or a 404 problem that says what is served. */
-export function servedModel(models: ModelLoader, name: string, version?: string): ServedModel {
+export function servedModel(models: ModelRegistry, name: string, version?: string): ServedModel {
   const served = models.stateOf(name);
   const available = requestableVersions(served);
   if (version !== undefined && !available.includes(version)) {

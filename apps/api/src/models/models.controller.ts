@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { ModelListDto, ModelMetadataDto } from './dto/model-metadata.dto';
 import { toModelMetadata, toModelSummary } from './model-metadata.mapper';
@@ -10,7 +10,7 @@ const NAME_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', descrip
 @ApiTags('models')
 @Controller('v1/models')
 export class ModelsController {
-  constructor(private readonly models: ModelLoader) {}
+  constructor(private readonly models: ModelRegistry) {}
 
   @Get()
   @ApiOperation({ summary: 'List the models this service serves, with their versions and status' })

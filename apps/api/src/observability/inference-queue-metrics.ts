@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ModelLoader, type InferenceStats } from '@app/inference';
+import { ModelRegistry, type InferenceStats } from '@app/inference';
 import { METRIC_PREFIX } from './metrics-registry';
 
 /** Each ready model's inference queue counters, by model name. */
-function queues(models: ModelLoader): Array<{ model: string; stats: InferenceStats }> {
+function queues(models: ModelRegistry): Array<{ model: string; stats: InferenceStats }> {
   return models
     .servedModels()
     .flatMap(({ name, state }) =>
@@ -18,7 +18,7 @@ function queues(models: ModelLoader): Array<{ model: string; stats: InferenceSta
  */
 @Injectable()
 export class InferenceQueueMetrics {
-  constructor(registry: Registry, models: ModelLoader) {
+  constructor(registry: Registry, models: ModelRegistry) {
     const gauge = (name: string, help: string, read: (stats: InferenceStats) => number) =>
       new Gauge({
         name: `${METRIC_PREFIX}${name}`,

@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { METRIC_PREFIX } from './metrics-registry';
 
 /**
  * `food_vision_model_info{name,version,format,engine,backend} 1` for each model being served, and each model's
- * readiness as 0/1; read from the model loader at scrape time.
+ * readiness as 0/1; read from the model registry at scrape time.
  */
 @Injectable()
 export class ModelMetrics {
-  constructor(registry: Registry, models: ModelLoader) {
+  constructor(registry: Registry, models: ModelRegistry) {
     new Gauge({
       name: `${METRIC_PREFIX}model_info`,
       help: 'Each model being served (always 1; the labels carry the information). Absent until it is loaded.',

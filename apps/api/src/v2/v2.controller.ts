@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ModelLoader } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { API_VERSION } from '../openapi/openapi-document';
 import { abortSignalFor } from '../predictions/request-abort';
@@ -41,7 +41,7 @@ const INFER_DESCRIPTION =
 @Controller('v2')
 export class V2Controller {
   constructor(
-    private readonly models: ModelLoader,
+    private readonly models: ModelRegistry,
     private readonly inference: InferenceDataPlane,
     private readonly shutdown: ShutdownState,
   ) {}

@@ -23,14 +23,14 @@ export interface ServedModel {
 }
 
 /**
- * The model-loader provider: the models this service serves, each in a ModelSlot. One model from
+ * The model registry: the models this service serves, each in a ModelSlot. One model from
  * MODEL_MANIFEST/MODEL_DIR, or every model of a MODEL_STORE (`<store>/<model>/<version>/`, the latest version
  * served). Loading runs in the background once the app has started, so the HTTP server listens at once
  * (Heroku kills a dyno that has not bound $PORT in 60 s) and readiness reports the truth.
  */
 @Injectable()
-export class ModelLoader implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ModelLoader.name);
+export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ModelRegistry.name);
   private readonly slots = new Map<string, ModelSlot>();
   private readonly versions = new Map<string, string[]>();
   private defaultName?: string;
