@@ -11,9 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { readManifest, resolveModel } from '../libs/inference/src/manifest/manifest-loader';
-import type { LambdaClip } from '../libs/inference/src/formats/keras-h5/lambda-layers';
-import { draftManifest } from '../libs/inference/src/manifest/manifest-draft';
+import { draftManifest, readManifest, resolveModel, type LambdaClip } from '@app/inference';
 
 function parseValueRange(text: string | undefined): [number, number] | undefined {
   if (text === undefined) return undefined;

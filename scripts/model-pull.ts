@@ -9,10 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_MANIFEST } from '../apps/api/src/config/environment';
-import { ModelLoadError } from '../libs/inference/src/manifest/model-load-error';
-import { readManifest } from '../libs/inference/src/manifest/manifest-loader';
-import { ProgressReporter } from '../libs/inference/src/pull/progress-reporter';
-import { pullModel, PullError } from '../libs/inference/src/pull/model-puller';
+import { ModelLoadError, ProgressReporter, pullModel, PullError, readManifest } from '@app/inference';
 
 const ARTIFACTS = 'model-artifacts';
 

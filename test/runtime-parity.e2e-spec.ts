@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRuntime,
-  resolveModel,
-  toProbabilities,
-  type ModelRuntime,
-  type ResolvedModel,
-} from '@app/inference';
+import { resolveModel, type ModelRuntime, type ResolvedModel } from '@app/inference';
+import { createRuntime } from '@app/inference/runtimes/create-runtime';
+import { toProbabilities } from '@app/inference/processing/probabilities';
 import { FIXTURE_MODELS, type FixtureModel } from './support/shared-data';
 import { startTestApp, type RunningApp } from './support/test-app';
 

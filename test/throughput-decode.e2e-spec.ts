@@ -4,14 +4,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { ImageDecoder } from '@app/imaging';
-import {
-  createRuntime,
-  resolveModel,
-  toModelInput,
-  toProbabilities,
-  type ModelRuntime,
-  type ResolvedModel,
-} from '@app/inference';
+import { resolveModel, type ModelRuntime, type ResolvedModel } from '@app/inference';
+import { createRuntime } from '@app/inference/runtimes/create-runtime';
+import { toModelInput } from '@app/inference/processing/to-model-input';
+import { toProbabilities } from '@app/inference/processing/probabilities';
 import { FIXTURE_MODELS, foodPhotos } from './support/shared-data';
 
 /**

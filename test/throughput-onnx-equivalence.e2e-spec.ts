@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecoder } from '@app/imaging';
-import {
-  createRuntime,
-  resolveModel,
-  toModelInput,
-  toProbabilities,
-  type ModelRuntime,
-  type ResolvedModel,
-} from '@app/inference';
+import { resolveModel, type ModelRuntime, type ResolvedModel } from '@app/inference';
+import { createRuntime } from '@app/inference/runtimes/create-runtime';
+import { toModelInput } from '@app/inference/processing/to-model-input';
+import { toProbabilities } from '@app/inference/processing/probabilities';
 import { FIXTURE_MODELS, foodPhotos, type FixtureModel } from './support/shared-data';
 
 /**

@@ -1,6 +1,7 @@
-import { loadTfjsLayersModel, type ResolvedModel } from '@app/inference';
-import { convertLayersModelToOnnx } from '../../libs/inference/src/convert/keras-to-onnx/layers-to-onnx';
-import { loadOnnxRuntime } from '../../libs/inference/src/runtimes/onnxruntime-loader';
+import { type ResolvedModel } from '@app/inference';
+import { loadTfjsLayersModel } from '@app/inference/runtimes/float-model-runtime';
+import { convertLayersModelToOnnx } from '@app/inference/convert/keras-to-onnx/layers-to-onnx';
+import { loadOnnxRuntime } from '@app/inference/runtimes/onnxruntime-loader';
 
 export interface BatchCost {
   batch: number;

@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..', '..');
 export interface BuiltApp {
   /** The server's main.js. */
   entry: string;
-  /** The compiled inference library (index.js), the code the server's workers run. */
+  /** The compiled inference library's folder (dist/libs/inference/src), the code the server's workers run. */
   inferenceLibrary: string;
   remove(): void;
 }
@@ -41,7 +41,7 @@ export async function buildApp(): Promise<BuiltApp> {
   );
   return {
     entry: join(dir, 'dist', 'apps', 'api', 'src', 'main.js'),
-    inferenceLibrary: join(dir, 'dist', 'libs', 'inference', 'src', 'index.js'),
+    inferenceLibrary: join(dir, 'dist', 'libs', 'inference', 'src'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { FloatModelEngine, ModelLocation } from '@app/inference';
 
 type InferenceLibrary = typeof import('@app/inference');
+type SchedulerModule = typeof import('@app/inference/workers/inference-scheduler');
 
 export interface CeilingResult {
   workers: number;
@@ -33,9 +35,11 @@ export async function openCeiling(options: {
   floatEngine: FloatModelEngine;
   warmSeconds: number;
 }): Promise<Ceiling> {
-  const { InferenceScheduler, resolveModel } = createRequire(__filename)(
-    options.inferenceLibrary,
-  ) as InferenceLibrary;
+  const load = createRequire(__filename);
+  const { resolveModel } = load(join(options.inferenceLibrary, 'index.js')) as InferenceLibrary;
+  const { InferenceScheduler } = load(
+    join(options.inferenceLibrary, 'workers', 'inference-scheduler.js'),
+  ) as SchedulerModule;
   const resolved = await resolveModel(options.model);
   const scheduler = await InferenceScheduler.start(resolved, {
     workers: options.workers,

@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Jimp, ResizeStrategy } from 'jimp';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { readTfjsArtifacts } from '../../libs/inference/src/runtimes/tfjs-file-io';
-import { resolveModel } from '../../libs/inference/src/manifest/manifest-loader';
+import { readTfjsArtifacts } from '@app/inference/runtimes/tfjs-file-io';
+import { resolveModel } from '@app/inference';
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

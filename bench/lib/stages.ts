@@ -1,12 +1,9 @@
 import sharp from 'sharp';
 import { ImageDecoder } from '@app/imaging';
-import {
-  ImageInference,
-  toModelInput,
-  toProbabilities,
-  type ResizeFidelity,
-  type ResolvedModel,
-} from '@app/inference';
+import { type ResizeFidelity, type ResolvedModel } from '@app/inference';
+import { ImageInference } from '@app/inference/workers/image-inference';
+import { toModelInput } from '@app/inference/processing/to-model-input';
+import { toProbabilities } from '@app/inference/processing/probabilities';
 
 /** CPU milliseconds (all threads of this process) that `fn` takes, per call, after one warm-up call. */
 async function cpuMs(calls: Array<() => Promise<unknown>>, repeats: number): Promise<number> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { problem } from '@app/problem';
 import type { ResolvedModel } from './manifest/resolved-model';
 import type { ModelInputSpec } from './manifest/model-manifest';
-import type { ModelSelector } from './registry/model-location';
+import type { ModelSelector } from './manifest/model-location';
 import { ModelRegistry } from './registry/model-registry';
 import { NonFiniteOutputError, toProbabilities, topK } from './processing/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';

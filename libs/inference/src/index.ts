@@ -1,21 +1,36 @@
-export * from './classifier.service';
-export * from './inference.module';
-export * from './inference.options';
-export * from './registry/loaded-model';
-export * from './manifest/manifest-loader';
-export * from './manifest/model-load-error';
+// The inference library's public face: what the app, the scripts and the benchmarks use. Tests of internals
+// import those files by path.
+
+// The Nest module and its options.
+export { InferenceModule } from './inference.module';
+export { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from './inference.options';
+export type { FloatModelEngine } from './runtimes/float-model-runtime';
+
+// Classifying one image or tensor with a served model.
+export {
+  ClassifierService,
+  type ClassPrediction,
+  type Classification,
+  type ClassifyImageOptions,
+  type ImageClassification,
+} from './classifier.service';
+export type { RgbImage } from './processing/to-model-input';
+export type { InferenceStats } from './workers/inference-scheduler';
+
+// The served models.
+export { ModelRegistry, type ServedModel } from './registry/model-registry';
+export type { ModelState, ServingInfo } from './registry/loaded-model';
+export { scanModelRepository, type RepositoryModel } from './registry/model-repository';
+
+// Manifests: what a model is and how to feed it.
 export * from './manifest/model-manifest';
-export * from './manifest/resolved-model';
-export * from './registry/model-registry';
-export * from './processing/probabilities';
-export * from './processing/to-model-input';
-export * from './runtimes/create-runtime';
-export * from './runtimes/model-runtime';
-export * from './runtimes/float-model-runtime';
-export * from './workers/admission-queue';
-export * from './workers/image-inference';
-export * from './workers/inference-scheduler';
-export * from './workers/worker-pool';
-export * from './registry/model-location';
-export * from './registry/model-slot';
-export * from './registry/model-repository';
+export { ModelLoadError, ModelLoadTimeoutError } from './manifest/model-load-error';
+export { readManifest, resolveModel } from './manifest/manifest-loader';
+export type { ModelLocation, ModelSelector } from './manifest/model-location';
+export type { ResolvedModel } from './manifest/resolved-model';
+export type { ModelInput, ModelRuntime, RuntimeInfo } from './runtimes/model-runtime';
+
+// Tools: drafting a manifest for a folder of model files, pulling the files a manifest pins.
+export { draftManifest, type DraftOptions, type ManifestDraft } from './draft/manifest-draft';
+export type { LambdaClip } from './formats/keras-h5/lambda-layers';
+export { pullModel, PullError, ProgressReporter } from './pull';

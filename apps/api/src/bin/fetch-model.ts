@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { dirname, resolve } from 'node:path';
 import { resolveModel } from '@app/inference';
-import { pullModel } from '@app/inference/pull';
+import { pullModel } from '@app/inference';
 import { DEFAULT_MODEL_MANIFEST } from '../config/environment';
 
 export async function fetchModel(

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { scanModelRepository } from '@app/inference';
-import { draftManifest } from '@app/inference/manifest/manifest-draft';
+import { draftManifest } from '@app/inference';
 import { ConfigurationError } from './environment';
 import { KSERVE_DEFAULTS, parseServingFlags, type ServingFlags } from './serving-flags';
 

@@ -6,7 +6,7 @@ import { digestFile } from './file-digest';
 import { ModelLoadError } from './model-load-error';
 import { ModelManifest } from './model-manifest';
 import type { ResolvedModel } from './resolved-model';
-import type { ModelLocation } from '../registry/model-location';
+import type { ModelLocation } from './model-location';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 

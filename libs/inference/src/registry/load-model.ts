@@ -4,7 +4,7 @@ import { INFERENCE_DEFAULTS, type InferenceModuleOptions } from '../inference.op
 import type { LoadedModel } from './loaded-model';
 import { resolveModel } from '../manifest/manifest-loader';
 import { ModelLoadError, ModelLoadTimeoutError } from '../manifest/model-load-error';
-import type { ModelLocation } from './model-location';
+import type { ModelLocation } from '../manifest/model-location';
 import { pullMissingModel } from '../pull/first-start-pull';
 import { InferenceScheduler } from '../workers/inference-scheduler';
 import { WorkerStartTimeoutError } from '../workers/worker-pool';

@@ -10,7 +10,7 @@ import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } fr
 import { loadModel } from './load-model';
 import type { LoadedModel, ModelState } from './loaded-model';
 import { readManifest } from '../manifest/manifest-loader';
-import type { ModelLocation, ModelSelector } from './model-location';
+import type { ModelLocation, ModelSelector } from '../manifest/model-location';
 import { ModelSlot, type LoadFailureCause } from './model-slot';
 import { latestVersion, scanModelRepository, type RepositoryModel } from './model-repository';
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedModel, ModelState } from './loaded-model';
 import { readManifest } from '../manifest/manifest-loader';
 import { ModelLoadTimeoutError } from '../manifest/model-load-error';
-import type { ModelLocation } from './model-location';
+import type { ModelLocation } from '../manifest/model-location';
 
 export type ModelStarter = (location: ModelLocation) => Promise<LoadedModel>;
 

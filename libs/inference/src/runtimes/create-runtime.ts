@@ -6,7 +6,7 @@ import { LiteRtRuntime } from './litert-runtime';
 import type { ModelRuntime } from './model-runtime';
 import { loadTfjsLayersModel, serveLayersModel, type FloatModelOptions } from './float-model-runtime';
 import { OnnxRuntime } from './onnx-runtime';
-import { reportLoadStage } from '../load-stage';
+import { reportLoadStage } from '../common/load-stage';
 import { TfjsRuntime } from './tfjs-runtime';
 
 export type RuntimeOptions = FloatModelOptions;

@@ -9,7 +9,7 @@ import { TfjsRuntime } from './tfjs-runtime';
 import { convertLayersModelToOnnx } from '../convert/keras-to-onnx/layers-to-onnx';
 import { loadOnnxRuntime } from './onnxruntime-loader';
 import { OnnxRuntime } from './onnx-runtime';
-import { reportLoadStage } from '../load-stage';
+import { reportLoadStage } from '../common/load-stage';
 
 /** `onnxruntime`: convert float models to ONNX when possible (default); `tfjs`: always run them on TF.js. */
 export type FloatModelEngine = 'onnxruntime' | 'tfjs';

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ForwardingLogger } from './forwarding-logger';
-import { stopLoadAtNextStage } from '../load-stage';
+import { stopLoadAtNextStage } from '../common/load-stage';
 import { serializeError } from './serialized-error';
 import type { MainToWorkerMessage, WorkerMessage } from './worker-protocol';
 

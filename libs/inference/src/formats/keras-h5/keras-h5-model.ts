@@ -2,7 +2,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ModelLoadError } from '../../manifest/model-load-error';
 import { registerKerasCustomLayers } from './custom-layers';
-import { reportLoadStage } from '../../load-stage';
+import { reportLoadStage } from '../../common/load-stage';
 import { H5File, type H5Limits } from './h5-file';
 import { prepareKerasConfig } from './keras-config';
 import type { LambdaLayerMap } from './lambda-layers';

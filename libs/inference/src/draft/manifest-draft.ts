@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { digestFile } from './file-digest';
-import type { ModelFormat, ModelManifest, OutputKind } from './model-manifest';
+import { digestFile } from '../manifest/file-digest';
+import type { ModelFormat, ModelManifest, OutputKind } from '../manifest/model-manifest';
 import { loadLiteRtForNode } from '../runtimes/litert-node-loader';
 import { H5File } from '../formats/keras-h5/h5-file';
 import { DEFAULT_KERAS_H5_LIMITS } from '../formats/keras-h5/keras-h5-model';
