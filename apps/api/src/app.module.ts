@@ -15,7 +15,8 @@ import { MetricsModule } from './observability/metrics.module';
 import { PredictionsModule } from './predictions/predictions.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { SecurityModule } from './security/security.module';
-import { V2Module } from './v2/v2.module';
+import { SeedModule } from './seed/seed.module';
+import { OpenInferenceModule } from './open-inference/open-inference.module';
 
 type Config = ConfigService<EnvironmentVariables, true>;
 
@@ -84,10 +85,11 @@ export class AppModule {
           apiKeys: config.API_KEYS,
           rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         }),
+        SeedModule,
         PredictionsModule,
         ModelsModule,
         HealthModule,
-        V2Module,
+        OpenInferenceModule,
         DemoModule,
         GrpcModule,
       ],

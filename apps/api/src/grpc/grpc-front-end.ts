@@ -5,7 +5,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ModelRegistry } from '@app/inference';
 import type { EnvironmentVariables } from '../config/environment';
-import { InferenceDataPlane } from '../inference-protocol/inference-data-plane';
+import { InferenceDataPlane } from '../data-plane/inference-data-plane';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { ApiKeySet } from '../security/api-key-set';
 import type { CallWrapperDeps } from './grpc-call';

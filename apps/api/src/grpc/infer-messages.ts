@@ -4,8 +4,8 @@ import type {
   InferenceRequest,
   InferenceResponse,
   RequestedOutput,
-} from '../inference-protocol/inference-request';
-import { decodeRawTensor, encodeRawOutput } from '../inference-protocol/raw-tensor';
+} from '../data-plane/inference-request';
+import { decodeRawTensor, encodeRawOutput } from '../data-plane/raw-tensor';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
 

@@ -1,9 +1,9 @@
 import { ModelRegistry } from '@app/inference';
 import { problem } from '@app/problem';
-import type { InferenceDataPlane } from '../inference-protocol/inference-data-plane';
-import { notReadyReason, servedModel, toV2ModelMetadata } from '../inference-protocol/served-model';
+import type { InferenceDataPlane } from '../data-plane/inference-data-plane';
+import { notReadyReason, servedModel, toV2ModelMetadata } from '../data-plane/served-model';
 import type { ShutdownState } from '../lifecycle/shutdown-state';
-import { API_VERSION } from '../openapi/openapi-document';
+import { API_VERSION } from '../common/api-version';
 import { type CallWrapperDeps, unary } from './grpc-call';
 import { type ModelInferRequest, toInferenceRequest, toModelInferResponse } from './infer-messages';
 

@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { MULTIPART_SCHEMA_EXTENSION } from '../predictions/api-multipart-body.decorator';
+import { API_VERSION } from '../common/api-version';
 import { applySecurityDocs } from '../security/security-openapi';
-import { applyV2Schemas } from '../v2/dto/v2-tensor-data.schema';
+import { applyV2Schemas } from '../open-inference/dto/v2-tensor-data.schema';
 
-export const API_VERSION = '1.0.0';
 
 const DESCRIPTION = `Classifies food photos into the 101 Food-101 classes. [Try it in your browser at /demo](/demo).
 

@@ -5,7 +5,8 @@ import { validateSync } from 'class-validator';
 import { ClassifierService } from '@app/inference';
 import type { ImageSource } from '@app/image-fetch';
 import { problem, ProblemError } from '@app/problem';
-import { mapLimited } from '../concurrency/map-limited';
+import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
+import { mapLimited } from '../common/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
 import { problemBody } from '../problem/problem-response';
 import {
@@ -17,9 +18,6 @@ import {
 import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
 import { toPredictionResponse } from './prediction.mapper';
 import { PredictionService } from './prediction.service';
-
-/** Photos of one batch in flight at once: enough to overlap downloads, few enough not to starve other requests. */
-export const BATCH_CONCURRENCY = 4;
 
 /** Runs each item of a batch through the single-photo pipeline, in order, one problem per bad item. */
 @Injectable()

@@ -11,7 +11,7 @@ import {
   BatchPredictionResponseDto,
 } from './batch-prediction.dto';
 import { BatchPredictionService } from './batch-prediction.service';
-import { abortSignalFor } from './request-abort';
+import { abortSignalFor } from '../common/request-abort';
 
 const validateBody = problemValidationPipe();
 

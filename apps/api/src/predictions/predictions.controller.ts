@@ -23,7 +23,7 @@ import { parseIncludes, PREDICTION_INCLUDES, toModelInputImage } from './model-i
 import { toPredictionResponse } from './prediction.mapper';
 import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from './prediction-problems';
 import { PredictionService } from './prediction.service';
-import { abortSignalFor } from './request-abort';
+import { abortSignalFor } from '../common/request-abort';
 
 @ApiTags('predictions')
 @Controller('v1/predictions')

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MulterModule } from '@nestjs/platform-express';
 import type { EnvironmentVariables } from '../config/environment';
-import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
 import { BatchPredictionsController } from './batch-predictions.controller';
 import { PredictionService } from './prediction.service';
@@ -17,7 +16,7 @@ import { PredictionsController } from './predictions.controller';
       }),
     }),
   ],
-  controllers: [SeedController, PredictionsController, BatchPredictionsController],
+  controllers: [PredictionsController, BatchPredictionsController],
   providers: [PredictionService, BatchPredictionService],
   exports: [PredictionService],
 })

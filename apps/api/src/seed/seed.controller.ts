@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from '../predictions/prediction-problems';
 import { PredictionService } from '../predictions/prediction.service';
-import { abortSignalFor } from '../predictions/request-abort';
+import { abortSignalFor } from '../common/request-abort';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { problemValidationPipe } from '../problem/validation';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';

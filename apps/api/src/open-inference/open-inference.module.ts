@@ -2,19 +2,19 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { notFound, sendV2Failure, toV2Failure } from './v2-errors';
-import { V2Controller } from './v2.controller';
-import { InferenceProtocolModule } from '../inference-protocol/inference-protocol.module';
+import { OpenInferenceController } from './open-inference.controller';
+import { DataPlaneModule } from '../data-plane/data-plane.module';
 
 @Module({
-  controllers: [V2Controller],
-  imports: [InferenceProtocolModule],
+  controllers: [OpenInferenceController],
+  imports: [DataPlaneModule],
 })
-export class V2Module implements OnModuleInit {
+export class OpenInferenceModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   /**
    * Nest registers the routes before this hook and its own not-found and error handlers after it, so these two
-   * catch what never reaches V2Controller under /v2: body-parser errors (bad JSON, too large) and unknown paths,
+   * catch what never reaches OpenInferenceController under /v2: body-parser errors (bad JSON, too large) and unknown paths,
    * answered in the protocol's `{"error"}` form instead of problem+json.
    */
   onModuleInit(): void {

@@ -5,8 +5,8 @@ import { from, type Observable, switchMap } from 'rxjs';
 import { problem } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
 import { exceedsJsonDepth, jsonTooDeep } from '../http/json-depth';
-import { decodeRawTensor } from '../inference-protocol/raw-tensor';
-import { tensorLabel } from '../inference-protocol/tensor-label';
+import { decodeRawTensor } from '../data-plane/raw-tensor';
+import { tensorLabel } from '../data-plane/tensor-label';
 
 /** Binary tensor data extension: the length of the JSON part of the body; tensor bytes follow it. */
 export const INFERENCE_HEADER_CONTENT_LENGTH = 'inference-header-content-length';

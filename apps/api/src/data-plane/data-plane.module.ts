@@ -6,4 +6,4 @@ import { InferenceDataPlane } from './inference-data-plane';
   providers: [InferenceDataPlane],
   exports: [InferenceDataPlane],
 })
-export class InferenceProtocolModule {}
+export class DataPlaneModule {}

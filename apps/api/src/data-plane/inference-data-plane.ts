@@ -9,9 +9,9 @@ import {
   type ModelSelector,
 } from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
-import { mapLimited } from '../concurrency/map-limited';
+import { mapLimited } from '../common/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
-import { BATCH_CONCURRENCY } from '../predictions/batch-prediction.service';
+import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
 import type {
   InferenceInput,
   InferenceOutput,

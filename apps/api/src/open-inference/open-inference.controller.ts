@@ -13,16 +13,16 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import type { Request } from 'express';
 import { ModelRegistry } from '@app/inference';
 import { ShutdownState } from '../lifecycle/shutdown-state';
-import { API_VERSION } from '../openapi/openapi-document';
-import { abortSignalFor } from '../predictions/request-abort';
+import { API_VERSION } from '../common/api-version';
+import { abortSignalFor } from '../common/request-abort';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { ApiV2Errors } from './api-v2-errors.decorator';
 import { BinaryTensorBodyInterceptor } from './binary-tensor-body';
 import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-health.dto';
 import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
-import { InferenceDataPlane } from '../inference-protocol/inference-data-plane';
-import { notReadyReason, servedModel, toV2ModelMetadata } from '../inference-protocol/served-model';
+import { InferenceDataPlane } from '../data-plane/inference-data-plane';
+import { notReadyReason, servedModel, toV2ModelMetadata } from '../data-plane/served-model';
 import { V2ErrorFilter } from './v2-error.filter';
 import { notReady } from './v2-errors';
 import { v2ValidationPipe } from './v2-validation';
@@ -39,7 +39,7 @@ const INFER_DESCRIPTION =
 @ApiTags('open-inference-protocol')
 @UseFilters(V2ErrorFilter)
 @Controller('v2')
-export class V2Controller {
+export class OpenInferenceController {
   constructor(
     private readonly models: ModelRegistry,
     private readonly inference: InferenceDataPlane,
