@@ -15,6 +15,7 @@ export default tseslint.config(
       'bench/.tmp/**',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
     ],
   },
   js.configs.recommended,
