@@ -1,5 +1,5 @@
 /**
- * The protocol fuzz suite (test/protocol-fuzz.e2e-spec.ts) run as long as asked (not part of CI, which runs it
+ * The protocol fuzz suite (test/e2e/protocol-fuzz.e2e-spec.ts) run as long as asked (not part of CI, which runs it
  * short and seeded). It runs under vitest, whose transform keeps the decorator metadata Nest needs:
  *
  *   npm run fuzz -- [--runs 2000] [--seed <n>, default random]
@@ -18,7 +18,7 @@ const root = join(__dirname, '..', '..');
 console.log(`Fuzzing: ${values.runs} runs per property, seed ${seed}.`);
 const result = spawnSync(
   process.execPath,
-  [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/protocol-fuzz.e2e-spec.ts'],
+  [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/e2e/protocol-fuzz.e2e-spec.ts'],
   { cwd: root, stdio: 'inherit', env: { ...process.env, FUZZ_RUNS: values.runs, FUZZ_SEED: seed } },
 );
 process.exitCode = result.status ?? 1;

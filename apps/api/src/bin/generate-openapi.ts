@@ -1,6 +1,6 @@
 /**
  * Writes the OpenAPI document generated from the controllers and DTOs to openapi/openapi.json and .yaml.
- * `npm run openapi` after changing the API; test/openapi.e2e-spec.ts fails while the committed files differ.
+ * `npm run openapi` after changing the API; test/contract/openapi.e2e-spec.ts fails while the committed files differ.
  * It runs compiled by `nest build` (tsx/esbuild emit no decorator metadata, which Nest's DI needs).
  */
 import 'reflect-metadata';
