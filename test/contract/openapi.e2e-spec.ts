@@ -54,7 +54,10 @@ describe('the committed OpenAPI document', () => {
     const operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
     );
-    const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort();
+    // Express serves `/a/` for a route `/a` (non-strict routing), so a documented trailing slash is the same route.
+    const documented = operations
+      .map(({ method, path }) => `${method.toUpperCase()} ${path.replace(/(.)\/$/, '$1')}`)
+      .sort();
     expect(documented).toEqual(servedRoutes(running).sort());
     for (const { path, operation } of operations) {
       expect(operation.operationId).toMatch(/^[a-z][A-Za-z0-9]+$/);

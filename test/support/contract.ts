@@ -145,12 +145,14 @@ export class OpenApiContract {
   }
 }
 
+/** Matches a path as Express does: a trailing slash on either side is optional (non-strict routing). */
 function pathPattern(template: string): RegExp {
   const escaped = template
+    .replace(/(.)\/$/, '$1')
     .split(/\{[^}]+\}/)
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     .join('[^/]+');
-  return new RegExp(`^${escaped}$`);
+  return new RegExp(`^${escaped}/?$`);
 }
 
 function templateCount(template: string): number {

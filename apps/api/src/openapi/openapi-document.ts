@@ -4,6 +4,7 @@ import { MULTIPART_SCHEMA_EXTENSION } from '../predictions/api-multipart-body.de
 import { API_VERSION } from '../common/api-version';
 import { applySecurityDocs } from '../security/security-openapi';
 import { applyV2Schemas } from '../open-inference/dto/v2-tensor-data.schema';
+import { applySeedPaths } from '../seed/seed-openapi';
 
 
 const DESCRIPTION = `Classifies food photos into the 101 Food-101 classes. [Try it in your browser at /demo](/demo).
@@ -35,7 +36,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
-  return applySecurityDocs(applyV2Schemas(applyMultipartSchemas(document)));
+  return applySeedPaths(applySecurityDocs(applyV2Schemas(applyMultipartSchemas(document))));
 }
 
 /** Points each multipart/form-data body at the schema `ApiJsonOrMultipartBody` named. */

@@ -83,7 +83,7 @@ export class FoodVisionApi extends HeyApiClient {
     public predictFromImageLink<ThrowOnError extends boolean = false>(options: Options<PredictFromImageLinkData, ThrowOnError>): RequestResult<PredictFromImageLinkResponses, PredictFromImageLinkErrors, ThrowOnError> {
         return (options.client ?? this.client).post<PredictFromImageLinkResponses, PredictFromImageLinkErrors, ThrowOnError>({
             security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
-            url: '/net/image/prediction',
+            url: '/net/image/prediction/',
             ...options
         });
     }

@@ -672,7 +672,7 @@ export type PredictFromImageLinkData = {
          */
         image_link: string;
     };
-    url: '/net/image/prediction';
+    url: '/net/image/prediction/';
 };
 
 export type PredictFromImageLinkErrors = {
