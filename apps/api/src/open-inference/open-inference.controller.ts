@@ -1,15 +1,5 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Req,
-  UseFilters,
-  UseInterceptors,
-} from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Post, Req, UseFilters } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ModelRegistry } from '@app/inference';
 import { ShutdownState } from '../lifecycle/shutdown-state';
@@ -17,7 +7,7 @@ import { API_VERSION } from '../common/api-version';
 import { abortSignalFor } from '../common/request-abort';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { ApiV2Errors } from './api-v2-errors.decorator';
-import { BinaryTensorBodyInterceptor } from './binary-tensor-body';
+import { ModelInferRoute, ModelMetadataRoute, ModelReadyRoute } from './model-routes.decorator';
 import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-health.dto';
 import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
@@ -26,11 +16,6 @@ import { notReadyReason, servedModel, toV2ModelMetadata } from '../data-plane/se
 import { V2ErrorFilter } from './v2-error.filter';
 import { notReady } from './v2-errors';
 import { v2ValidationPipe } from './v2-validation';
-
-const MODEL_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', description: 'The model name.' };
-const VERSION_PARAM = { name: 'version', example: '1', description: 'The model version.' };
-const INFER_DESCRIPTION =
-  'Send one input: `image`, BYTES, shape [N] (each element a base64-encoded JPEG, PNG, WebP, GIF or BMP file, decoded and resized like `POST /v1/predictions`), or `input`, FP32 (or UINT8), shape [N, height, width, 3], the model input as it is (already preprocessed; a uint8 model gets values rounded to integers in 0..255). N is at most MAX_BATCH_ITEMS. The output `probabilities` is FP32 [N, labels]; with `parameters: {"classification": K}` on it, BYTES [N, K] strings `"<probability>:<index>:<label>"` (classification extension). Tensors may also follow the JSON as bytes (binary tensor data extension: `Inference-Header-Content-Length`, `parameters.binary_data_size`; BYTES elements length-prefixed); answers are always JSON. Errors are `{"error": "..."}`.';
 
 /**
  * The Open Inference Protocol (KServe V2) REST API beside the native one, so KServe, Triton clients and Seldon
@@ -82,55 +67,31 @@ export class OpenInferenceController {
   }
 
   @Get('models/:name')
-  @ApiOperation({ summary: 'Model metadata: versions, platform, input and output tensors' })
-  @ApiParam(MODEL_PARAM)
-  @ApiOkResponse({ type: V2ModelMetadataDto })
-  @ApiV2Errors(401, 404, 429, 503)
+  @ModelMetadataRoute(false)
   modelMetadata(@Param('name') name: string): V2ModelMetadataDto {
     return toV2ModelMetadata(servedModel(this.models, name));
   }
 
   @Get('models/:name/versions/:version')
-  @ApiOperation({ summary: 'Model metadata of one version' })
-  @ApiParam(MODEL_PARAM)
-  @ApiParam(VERSION_PARAM)
-  @ApiOkResponse({ type: V2ModelMetadataDto })
-  @ApiV2Errors(401, 404, 429, 503)
+  @ModelMetadataRoute(true)
   modelVersionMetadata(@Param('name') name: string, @Param('version') version: string): V2ModelMetadataDto {
     return toV2ModelMetadata(servedModel(this.models, name, version));
   }
 
   @Get('models/:name/ready')
-  @PublicEndpoint()
-  @ApiOperation({ summary: 'Model ready: loaded and warm; 400 with the reason otherwise' })
-  @ApiParam(MODEL_PARAM)
-  @ApiOkResponse({ type: V2ModelReadyDto })
-  @ApiV2Errors(400, 404)
+  @ModelReadyRoute(false)
   modelReady(@Param('name') name: string): V2ModelReadyDto {
     return this.readiness(name);
   }
 
   @Get('models/:name/versions/:version/ready')
-  @PublicEndpoint()
-  @ApiOperation({ summary: 'Model ready, for one version' })
-  @ApiParam(MODEL_PARAM)
-  @ApiParam(VERSION_PARAM)
-  @ApiOkResponse({ type: V2ModelReadyDto })
-  @ApiV2Errors(400, 404)
+  @ModelReadyRoute(true)
   modelVersionReady(@Param('name') name: string, @Param('version') version: string): V2ModelReadyDto {
     return this.readiness(name, version);
   }
 
   @Post('models/:name/infer')
-  @HttpCode(200)
-  @UseInterceptors(BinaryTensorBodyInterceptor)
-  @ApiOperation({
-    summary: 'Inference: classify images (BYTES) or model-input tensors (FP32)',
-    description: INFER_DESCRIPTION,
-  })
-  @ApiParam(MODEL_PARAM)
-  @ApiOkResponse({ type: V2InferenceResponseDto })
-  @ApiV2Errors(400, 401, 404, 413, 415, 422, 429, 500, 503)
+  @ModelInferRoute(false)
   modelInfer(
     @Req() request: Request,
     @Param('name') name: string,
@@ -140,13 +101,7 @@ export class OpenInferenceController {
   }
 
   @Post('models/:name/versions/:version/infer')
-  @HttpCode(200)
-  @UseInterceptors(BinaryTensorBodyInterceptor)
-  @ApiOperation({ summary: 'Inference with one version', description: INFER_DESCRIPTION })
-  @ApiParam(MODEL_PARAM)
-  @ApiParam(VERSION_PARAM)
-  @ApiOkResponse({ type: V2InferenceResponseDto })
-  @ApiV2Errors(400, 401, 404, 413, 415, 422, 429, 500, 503)
+  @ModelInferRoute(true)
   modelVersionInfer(
     @Req() request: Request,
     @Param('name') name: string,

@@ -1,19 +1,7 @@
-import { ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMinSize,
-  IsArray,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { ApiProperty, ApiSchema, getSchemaPath } from '@nestjs/swagger';
+import { ArrayMinSize, IsArray, IsObject } from 'class-validator';
 import { ProblemDetailsDto } from '../problem/problem-details.dto';
-import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
+import { ClassificationOptionsDto } from './dto/classification-options.dto';
 import { ImageReferenceDto } from './dto/image-reference.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
 
@@ -25,7 +13,7 @@ export class BatchPredictionItemDto extends ImageReferenceDto {}
   name: 'BatchPredictionRequest',
   description: 'Several photos to classify in one request, each answered on its own, in order.',
 })
-export class BatchPredictionRequestDto {
+export class BatchPredictionRequestDto extends ClassificationOptionsDto {
   @ApiProperty({
     type: [BatchPredictionItemDto],
     minItems: 1,
@@ -35,40 +23,6 @@ export class BatchPredictionRequestDto {
   @ArrayMinSize(1)
   @IsObject({ each: true })
   items!: Array<Record<string, unknown>>;
-
-  @ApiPropertyOptional({
-    description:
-      'How many classes to return per photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).',
-    minimum: 1,
-    maximum: 1000,
-    default: DEFAULT_TOP_K,
-    example: 3,
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  top_k?: number;
-
-  @ApiPropertyOptional({
-    description:
-      'Which model classifies every item (GET /v1/models lists them); the default model when omitted.',
-    example: 'food101-mobilenet-v1-int8',
-    maxLength: 64,
-  })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(64)
-  model?: string;
-
-  @ApiPropertyOptional({ description: 'The model version expected.', example: '1', maxLength: 64 })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(64)
-  model_version?: string;
 }
 
 @ApiSchema({ name: 'BatchItemSuccess', description: 'A photo that was classified.' })

@@ -15,8 +15,8 @@ import {
   type BatchPredictionRequestDto,
   type BatchPredictionResponseDto,
 } from './batch-prediction.dto';
-import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
 import { toPredictionResponse } from './prediction.mapper';
+import { resolveTopK } from './top-k';
 import { PredictionService } from './prediction.service';
 
 /** Runs each item of a batch through the single-photo pipeline, in order, one problem per bad item. */
@@ -46,12 +46,7 @@ export class BatchPredictionService {
     // Whole-batch refusals come first: an unknown model (404), no model (503), or a top_k no item could satisfy (400).
     const model = { name: body.model, version: body.model_version };
     const labelCount = this.classifier.labelCount(model);
-    const topK = body.top_k ?? Math.min(DEFAULT_TOP_K, labelCount);
-    if (topK > labelCount) {
-      throw problem('validation_failed', `top_k must be between 1 and ${labelCount}, the number of labels.`, {
-        errors: [{ field: 'top_k', message: `top_k must not be greater than ${labelCount}` }],
-      });
-    }
+    const topK = resolveTopK(body.top_k, labelCount);
     const settled = await mapLimited(body.items, BATCH_CONCURRENCY, async (item, index) =>
       toPredictionResponse(await this.predictions.predict(itemSource(item, index), topK, signal, model)),
     );

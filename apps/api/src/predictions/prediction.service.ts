@@ -2,10 +2,9 @@ import { Injectable, Optional } from '@nestjs/common';
 import { ClassifierService, type Classification, type ModelSelector, type RgbImage } from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import type { DecodedImage } from '@app/imaging';
-import { problem } from '@app/problem';
 import { Registry } from 'prom-client';
 import { PredictionMetrics } from '../observability/prediction-metrics';
-import { DEFAULT_TOP_K } from './dto/prediction-request.dto';
+import { resolveTopK } from './top-k';
 
 export interface Prediction {
   classification: Classification;
@@ -35,12 +34,7 @@ export class PredictionService {
     const started = performance.now();
     // Refuse before downloading anything when no model can answer.
     const labelCount = this.classifier.labelCount(model);
-    const topK = requestedTopK ?? Math.min(DEFAULT_TOP_K, labelCount);
-    if (topK > labelCount) {
-      throw problem('validation_failed', `top_k must be between 1 and ${labelCount}, the number of labels.`, {
-        errors: [{ field: 'top_k', message: `top_k must not be greater than ${labelCount}` }],
-      });
-    }
+    const topK = resolveTopK(requestedTopK, labelCount);
     const bytes = await this.metrics.timeImageFetch(source.kind, () => this.sources.bytes(source, signal));
     const fetched = performance.now();
     const result = await this.metrics.trackInference(() =>

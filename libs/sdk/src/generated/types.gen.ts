@@ -80,15 +80,15 @@ export type PredictionUpload = {
      */
     image: Blob | File;
     /**
-     * How many classes to return, most likely first.
+     * How many classes to return for each photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
      */
     top_k?: number;
     /**
-     * Which model to ask; the default model when omitted.
+     * Which model to ask (GET /v1/models lists them); the default model when omitted.
      */
     model?: string;
     /**
-     * The model version expected.
+     * The model version expected; refused with 404 `model_version_not_found` when another one is served.
      */
     model_version?: string;
 };
@@ -106,7 +106,7 @@ export type PredictionRequest = {
      */
     image?: string;
     /**
-     * How many classes to return, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
+     * How many classes to return for each photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
      */
     top_k?: number;
     /**
@@ -250,21 +250,21 @@ export type BatchPredictionItem = {
  */
 export type BatchPredictionRequest = {
     /**
-     * The photos, at most MAX_BATCH_ITEMS (16 unless the operator changed it).
-     */
-    items: Array<BatchPredictionItem>;
-    /**
-     * How many classes to return per photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
+     * How many classes to return for each photo, most likely first (1 to the number of labels; by default 5, or every class of a model with fewer).
      */
     top_k?: number;
     /**
-     * Which model classifies every item (GET /v1/models lists them); the default model when omitted.
+     * Which model to ask (GET /v1/models lists them); the default model when omitted.
      */
     model?: string;
     /**
-     * The model version expected.
+     * The model version expected; refused with 404 `model_version_not_found` when another one is served.
      */
     model_version?: string;
+    /**
+     * The photos, at most MAX_BATCH_ITEMS (16 unless the operator changed it).
+     */
+    items: Array<BatchPredictionItem>;
 };
 
 /**
