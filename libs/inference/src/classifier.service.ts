@@ -18,7 +18,10 @@ export interface ClassPrediction {
 
 export interface Classification {
   model: { name: string; version: string };
+  /** The top k classes, most likely first. */
   predictions: ClassPrediction[];
+  /** Every class's probability, in label order. */
+  probabilities: Float64Array;
   inferenceMs: number;
 }
 
@@ -37,6 +40,24 @@ export interface ClassifyImageOptions {
   keepModelInput?: boolean;
 }
 
+/**
+ * One request's hold on a served model (ClassifierService.lease): every image of the request is classified by
+ * the same version, which stays loaded until `release()`, even if a reload swaps in another meanwhile.
+ */
+export interface ClassifierLease {
+  readonly model: { name: string; version: string };
+  readonly labels: readonly string[];
+  readonly inputSpec: ModelInputSpec;
+  classifyImage(
+    bytes: Uint8Array,
+    k: number,
+    signal?: AbortSignal,
+    options?: ClassifyImageOptions,
+  ): Promise<ImageClassification>;
+  classifyTensor(input: ModelInput, k: number, signal?: AbortSignal): Promise<Classification>;
+  release(): void;
+}
+
 /** Classifies images with the ready model: decode, model input and inference on a worker; probabilities, top-k here. */
 @Injectable()
 export class ClassifierService {
@@ -51,6 +72,34 @@ export class ClassifierService {
     return this.models.ready(model).resolved.labels.length;
   }
 
+  /** Holds the model `model` selects for one request (404 for an unknown model or version, 503 while not ready). */
+  lease(model?: ModelSelector): ClassifierLease {
+    const held = this.models.acquire(model);
+    const { resolved, inference } = held.model;
+    return {
+      model: { name: resolved.manifest.name, version: resolved.manifest.version },
+      labels: resolved.labels,
+      inputSpec: resolved.manifest.input,
+      classifyImage: async (bytes, k, signal, { keepModelInput = false } = {}) => {
+        const submitted = performance.now();
+        const reply = await inference.run({ kind: 'image', bytes, keepModelInput }, signal);
+        const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
+        return {
+          ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
+          image: reply.image!,
+          decodeMs: reply.decodeMs,
+          queueMs,
+          ...(reply.modelInput ? { modelInput: reply.modelInput } : {}),
+        };
+      },
+      classifyTensor: async (input, k, signal) => {
+        const reply = await inference.run({ kind: 'tensor', input }, signal);
+        return this.toClassification(resolved, reply.scores, k, reply.inferenceMs);
+      },
+      release: () => held.release(),
+    };
+  }
+
   /**
    * Decodes `bytes` and classifies them off the event loop. Rejects with the image's problem (unsupported_image,
    * image_too_many_pixels), 503 `overloaded` when the queue is full, 503 `inference_timeout` past the deadline;
@@ -63,17 +112,12 @@ export class ClassifierService {
     model?: ModelSelector,
     { keepModelInput = false }: ClassifyImageOptions = {},
   ): Promise<ImageClassification> {
-    const { resolved, inference } = this.models.ready(model);
-    const submitted = performance.now();
-    const reply = await inference.run({ kind: 'image', bytes, keepModelInput }, signal);
-    const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
-    return {
-      ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
-      image: reply.image!,
-      decodeMs: reply.decodeMs,
-      queueMs,
-      ...(reply.modelInput ? { modelInput: reply.modelInput } : {}),
-    };
+    const lease = this.lease(model);
+    try {
+      return await lease.classifyImage(bytes, k, signal, { keepModelInput });
+    } finally {
+      lease.release();
+    }
   }
 
   /**
@@ -86,9 +130,12 @@ export class ClassifierService {
     signal?: AbortSignal,
     model?: ModelSelector,
   ): Promise<Classification> {
-    const { resolved, inference } = this.models.ready(model);
-    const reply = await inference.run({ kind: 'tensor', input }, signal);
-    return this.toClassification(resolved, reply.scores, k, reply.inferenceMs);
+    const lease = this.lease(model);
+    try {
+      return await lease.classifyTensor(input, k, signal);
+    } finally {
+      lease.release();
+    }
   }
 
   /** Queue and worker counters of the ready model (undefined while none is), for metrics. */
@@ -119,6 +166,7 @@ export class ClassifierService {
     return {
       model: { name: resolved.manifest.name, version: resolved.manifest.version },
       predictions,
+      probabilities,
       inferenceMs,
     };
   }

@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ImageSourceService } from '@app/image-fetch';
-import {
-  ClassifierService,
-  ModelRegistry,
-  type Classification,
-  type ModelInputSpec,
-  type ModelSelector,
-} from '@app/inference';
+import { ClassifierService, type ClassifierLease, type Classification } from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
 import { mapLimited } from '../common/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
@@ -19,7 +13,7 @@ import type {
   InferenceResponse,
   RequestedOutput as RequestedOutputSpec,
 } from './inference-request';
-import { IMAGE_INPUT, PROBABILITIES_OUTPUT, servedModel, TENSOR_INPUT } from './served-model';
+import { IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
 import { tensorLabel } from './tensor-label';
 import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
 
@@ -39,7 +33,6 @@ interface RequestedOutput {
 @Injectable()
 export class InferenceDataPlane {
   constructor(
-    private readonly models: ModelRegistry,
     private readonly sources: ImageSourceService,
     private readonly classifier: ClassifierService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
@@ -51,31 +44,32 @@ export class InferenceDataPlane {
     request: InferenceRequest,
     signal: AbortSignal,
   ): Promise<InferenceResponse> {
-    servedModel(this.models, name, version);
-    const model: ModelSelector = { name, version };
-    // 503 while it is not ready; otherwise its labels and input spec for this request.
-    const { manifest, labels } = this.models.ready(model).resolved;
-    const outputs = requestedOutputs(request.outputs, labels.length);
-    if (request.inputs.length !== 1) {
-      throw invalid(
-        `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
-      );
+    // The model is resolved once (404 unknown, 503 not ready) and held until every row is computed.
+    const lease = this.classifier.lease({ name, version });
+    try {
+      const { labels } = lease;
+      const outputs = requestedOutputs(request.outputs, labels.length);
+      if (request.inputs.length !== 1) {
+        throw invalid(
+          `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
+        );
+      }
+      const rows = await this.probabilities(request.inputs[0], lease, signal);
+      return {
+        model_name: lease.model.name,
+        model_version: lease.model.version,
+        ...(request.id !== undefined ? { id: request.id } : {}),
+        outputs: outputs.map((output) => toOutput(output, rows, labels)),
+      };
+    } finally {
+      lease.release();
     }
-    const rows = await this.probabilities(request.inputs[0], model, manifest.input, labels.length, signal);
-    return {
-      model_name: manifest.name,
-      model_version: manifest.version,
-      ...(request.id !== undefined ? { id: request.id } : {}),
-      outputs: outputs.map((output) => toOutput(output, rows, labels)),
-    };
   }
 
   /** One probability row per image, in label order. */
   private async probabilities(
     input: InferenceInput,
-    model: ModelSelector,
-    spec: ModelInputSpec,
-    labelCount: number,
+    lease: ClassifierLease,
     signal: AbortSignal,
   ): Promise<Float32Array[]> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
@@ -98,21 +92,23 @@ export class InferenceDataPlane {
       }
       tasks = bytesElements(values, tensor).map((base64) => async (taskSignal) => {
         const bytes = await this.sources.bytes({ kind: 'base64', base64 }, taskSignal);
-        return this.classifier.classifyImageBytes(bytes, labelCount, taskSignal, model);
+        // k = 0: the answer is the full probability row; no top-k is ranked and then undone.
+        return lease.classifyImage(bytes, 0, taskSignal);
       });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
         throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${tensorLabel(input.datatype)}.`);
       }
-      tasks = modelInputs(values, input.shape, input.datatype, spec, tensor).map(
-        (tensor) => (taskSignal) => this.classifier.classifyTensor(tensor, labelCount, taskSignal, model),
+      tasks = modelInputs(values, input.shape, input.datatype, lease.inputSpec, tensor).map(
+        (tensor) => (taskSignal) => lease.classifyTensor(tensor, 0, taskSignal),
       );
     } else {
       throw invalid(
         `This model has no input "${tensor}": send "${IMAGE_INPUT}" (BYTES, base64 image files) or "${TENSOR_INPUT}" (FP32, NHWC).`,
       );
     }
-    return toRows(await runAll(tasks, signal, tensor), labelCount);
+    // FP32, as the protocol's output says.
+    return (await runAll(tasks, signal, tensor)).map(({ probabilities }) => Float32Array.from(probabilities));
   }
 }
 
@@ -174,15 +170,6 @@ async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): 
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-}
-
-/** Classifications (top-k over all labels) back into probability rows indexed by label. */
-function toRows(classifications: Classification[], labelCount: number): Float32Array[] {
-  return classifications.map(({ predictions }) => {
-    const row = new Float32Array(labelCount);
-    for (const prediction of predictions) row[prediction.index] = prediction.confidence;
-    return row;
-  });
 }
 
 function toOutput(output: RequestedOutput, rows: Float32Array[], labels: readonly string[]): InferenceOutput {

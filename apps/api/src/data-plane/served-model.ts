@@ -1,4 +1,10 @@
-import type { ModelFormat, ModelRegistry, ModelManifest, ServedModel } from '@app/inference';
+import {
+  notReadyReason as registryNotReadyReason,
+  type ModelFormat,
+  type ModelManifest,
+  type ModelRegistry,
+  type ServedModel,
+} from '@app/inference';
 import { problem } from '@app/problem';
 import type { ModelMetadata } from './inference-request';
 
@@ -35,9 +41,7 @@ export function servedModel(models: ModelRegistry, name: string, version?: strin
 
 /** Why the model cannot answer yet, or undefined when it is ready. */
 export function notReadyReason({ name, state }: ServedModel): string | undefined {
-  if (state.status === 'ready') return undefined;
-  if (state.status === 'loading') return `Model ${name} is still loading; retry in a few seconds.`;
-  return `Model ${name} could not be loaded: ${state.reason}`;
+  return registryNotReadyReason(name, state);
 }
 
 /** The Open Inference Protocol view of the model: its two alternative inputs and its probabilities output. */

@@ -16,6 +16,7 @@ import {
   type BatchPredictionResponseDto,
 } from './batch-prediction.dto';
 import { toPredictionResponse } from './prediction.mapper';
+import type { PredictionResponseDto } from './dto/prediction-response.dto';
 import { resolveTopK } from './top-k';
 import { PredictionService } from './prediction.service';
 
@@ -45,11 +46,19 @@ export class BatchPredictionService {
     }
     // Whole-batch refusals come first: an unknown model (404), no model (503), or a top_k no item could satisfy (400).
     const model = { name: body.model, version: body.model_version };
-    const labelCount = this.classifier.labelCount(model);
-    const topK = resolveTopK(body.top_k, labelCount);
-    const settled = await mapLimited(body.items, BATCH_CONCURRENCY, async (item, index) =>
-      toPredictionResponse(await this.predictions.predict(itemSource(item, index), topK, signal, model)),
-    );
+    // One version answers the whole batch, even if a reload swaps in another meanwhile.
+    const lease = this.classifier.lease(model);
+    let settled: Array<PromiseSettledResult<PredictionResponseDto>>;
+    try {
+      const topK = resolveTopK(body.top_k, lease.labels.length);
+      settled = await mapLimited(body.items, BATCH_CONCURRENCY, async (item, index) =>
+        toPredictionResponse(
+          await this.predictions.predictWith(lease, itemSource(item, index), topK, signal),
+        ),
+      );
+    } finally {
+      lease.release();
+    }
     const results = settled.map((result, index): BatchItemResult => {
       if (result.status === 'fulfilled') return { status: 200, prediction: result.value };
       const error = this.asProblem(result.reason);

@@ -1,5 +1,11 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { ClassifierService, type Classification, type ModelSelector, type RgbImage } from '@app/inference';
+import {
+  ClassifierService,
+  type ClassifierLease,
+  type Classification,
+  type ModelSelector,
+  type RgbImage,
+} from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import type { DecodedImage } from '@app/imaging';
 import { Registry } from 'prom-client';
@@ -29,20 +35,40 @@ export class PredictionService {
     requestedTopK: number | undefined,
     signal?: AbortSignal,
     model?: ModelSelector,
+    options: { withModelInput?: boolean } = {},
+  ): Promise<Prediction> {
+    // Refuse before downloading anything when no model can answer.
+    const lease = this.classifier.lease(model);
+    try {
+      return await this.predictWith(
+        lease,
+        source,
+        resolveTopK(requestedTopK, lease.labels.length),
+        signal,
+        options,
+      );
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** One photo, classified by a model the caller holds (a batch holds one for all its items). */
+  async predictWith(
+    lease: ClassifierLease,
+    source: ImageSource,
+    topK: number,
+    signal?: AbortSignal,
     { withModelInput = false } = {},
   ): Promise<Prediction> {
     const started = performance.now();
-    // Refuse before downloading anything when no model can answer.
-    const labelCount = this.classifier.labelCount(model);
-    const topK = resolveTopK(requestedTopK, labelCount);
     const bytes = await this.metrics.timeImageFetch(source.kind, () => this.sources.bytes(source, signal));
     const fetched = performance.now();
     const result = await this.metrics.trackInference(() =>
-      this.classifier.classifyImageBytes(bytes, topK, signal, model, { keepModelInput: withModelInput }),
+      lease.classifyImage(bytes, topK, signal, { keepModelInput: withModelInput }),
     );
-    const { predictions, inferenceMs } = result;
+    const { predictions, probabilities, inferenceMs } = result;
     return {
-      classification: { model: result.model, predictions, inferenceMs },
+      classification: { model: result.model, predictions, probabilities, inferenceMs },
       image: result.image,
       timings: {
         fetchMs: fetched - started,

@@ -2,8 +2,13 @@ import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClassifierService, type ImageClassification, type ModelSelector } from '@app/inference';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  ClassifierService,
+  type ClassifierLease,
+  type ImageClassification,
+  type ModelSelector,
+} from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import { ProblemDetailsFilter } from '../problem/problem-details.filter';
 import { SeedController } from '../seed/seed.controller';
@@ -20,27 +25,37 @@ const LABELS = ['apple_pie', 'pizza', 'sushi'];
 /** A classifier that ranks the labels by a fixed probability row and records what it was asked. */
 class StubClassifier {
   readonly calls: Array<{ bytes: Uint8Array; k: number; model?: ModelSelector }> = [];
-  labelCount(): number {
-    return LABELS.length;
-  }
-  classifyImageBytes(bytes: Uint8Array, k: number, _signal?: AbortSignal, model?: ModelSelector) {
-    this.calls.push({ bytes, k, model });
-    const probabilities = [0.1, 0.7, 0.2];
+  leases = 0;
+
+  lease(model?: ModelSelector): ClassifierLease {
+    this.leases++;
+    const probabilities = Float64Array.from([0.1, 0.7, 0.2]);
     const order = [1, 2, 0];
-    const classification: ImageClassification = {
+    return {
       model: { name: 'stub-food', version: '3' },
-      predictions: order.slice(0, k).map((index) => ({
-        index,
-        label: LABELS[index],
-        displayName: LABELS[index].replace('_', ' '),
-        confidence: probabilities[index],
-      })),
-      inferenceMs: 4,
-      image: { format: 'jpeg', sourceWidth: 640, sourceHeight: 480 },
-      decodeMs: 2,
-      queueMs: 0,
+      labels: LABELS,
+      inputSpec: {} as ClassifierLease['inputSpec'],
+      classifyImage: (bytes, k) => {
+        this.calls.push({ bytes, k, model });
+        const classification: ImageClassification = {
+          model: { name: 'stub-food', version: '3' },
+          predictions: order.slice(0, k).map((index) => ({
+            index,
+            label: LABELS[index],
+            displayName: LABELS[index].replace('_', ' '),
+            confidence: probabilities[index],
+          })),
+          probabilities,
+          inferenceMs: 4,
+          image: { format: 'jpeg', sourceWidth: 640, sourceHeight: 480 },
+          decodeMs: 2,
+          queueMs: 0,
+        };
+        return Promise.resolve(classification);
+      },
+      classifyTensor: () => Promise.reject(new Error('not used by /v1')),
+      release: () => this.leases--,
     };
-    return Promise.resolve(classification);
   }
 }
 
@@ -75,6 +90,11 @@ afterAll(() => app?.close());
 beforeEach(() => {
   classifier.calls.length = 0;
   sourceBytes.mockClear();
+});
+
+afterEach(() => {
+  // Every request gave back the model it held, refused or not.
+  expect(classifier.leases).toBe(0);
 });
 
 async function post(path: string, body: unknown, contentType = 'application/json') {

@@ -57,6 +57,7 @@ export async function loadModel(
     runtime: { engine, backend, workers, threadsPerWorker },
     inference,
     loadedAt: new Date(),
+    leases: 0,
     loadMs,
     warmupMs,
   };

@@ -16,6 +16,11 @@ export interface LoadedModel {
   /** Runs classifications on the workers, behind the bounded queue. */
   inference: InferenceScheduler;
   loadedAt: Date;
+  /**
+   * Requests holding this model (ModelRegistry.acquire) from their first image to their last: a swapped-out
+   * model is released only once none does, so a batch is answered by one version, whole.
+   */
+  leases: number;
   loadMs: number;
   warmupMs: number;
 }
@@ -25,3 +30,10 @@ export type ModelState =
   | { status: 'loading'; manifest?: ModelManifest }
   | { status: 'ready'; manifest: ModelManifest; model: LoadedModel }
   | { status: 'failed'; manifest?: ModelManifest; reason: string };
+
+/** Why a model cannot answer yet, or undefined when it is ready (the 503 detail every front-end gives). */
+export function notReadyReason(name: string, state: ModelState): string | undefined {
+  if (state.status === 'ready') return undefined;
+  if (state.status === 'loading') return `Model ${name} is still loading; retry in a few seconds.`;
+  return `Model ${name} could not be loaded: ${state.reason}`;
+}

@@ -8,7 +8,7 @@ import {
 import { problem } from '@app/problem';
 import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from '../inference.options';
 import { loadModel } from './load-model';
-import type { LoadedModel, ModelState } from './loaded-model';
+import { notReadyReason, type LoadedModel, type ModelState } from './loaded-model';
 import { readManifest } from '../manifest/manifest-loader';
 import type { ModelLocation, ModelSelector } from '../manifest/model-location';
 import { ModelSlot, type LoadFailureCause } from './model-slot';
@@ -121,6 +121,24 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** The ready model a request selected (default model, served version), or a 404/503 problem. */
+  /**
+   * The ready model a request will use for all its work, held until `release()`: a reload swaps in a new version
+   * for later requests, and this one keeps its own until it is done. Throws as `ready` does.
+   */
+  acquire(selector: ModelSelector = {}): { model: LoadedModel; release(): void } {
+    const model = this.ready(selector);
+    model.leases++;
+    let released = false;
+    return {
+      model,
+      release: () => {
+        if (released) return;
+        released = true;
+        model.leases--;
+      },
+    };
+  }
+
   ready(selector: ModelSelector = {}): LoadedModel {
     const name = selector.name ?? this.defaultName;
     const slot = name ? this.slots.get(name) : undefined;
@@ -136,11 +154,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     }
     const state = slot.modelState;
     if (state.status !== 'ready') {
-      const detail =
-        state.status === 'loading'
-          ? `Model ${slot.name} is still loading; retry in a few seconds.`
-          : `Model ${slot.name} could not be loaded: ${state.reason}`;
-      throw problem('model_not_ready', detail, { retry_after_seconds: 5 });
+      throw problem('model_not_ready', notReadyReason(slot.name, state)!, { retry_after_seconds: 5 });
     }
     const served = state.model.resolved.manifest.version;
     if (selector.version !== undefined && selector.version !== served) {

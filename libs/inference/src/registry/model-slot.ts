@@ -112,7 +112,7 @@ export class ModelSlot {
     const deadline = Date.now() + this.drainTimeoutMs;
     while (Date.now() < deadline) {
       const { running, queued } = model.inference.stats();
-      if (running + queued === 0) break;
+      if (running + queued + model.leases === 0) break;
       await sleep(DRAIN_POLL_MS);
     }
     await model.inference.close().catch((error: unknown) => {
