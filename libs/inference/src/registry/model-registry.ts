@@ -9,10 +9,9 @@ import { problem } from '@app/problem';
 import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from '../inference.options';
 import { loadModel } from './load-model';
 import { notReadyReason, type LoadedModel, type ModelState } from './loaded-model';
-import { readManifest } from '../manifest/manifest-loader';
 import type { ModelLocation, ModelSelector } from '../manifest/model-location';
 import { ModelSlot, type LoadFailureCause } from './model-slot';
-import { latestVersion, scanModelRepository, type RepositoryModel } from './model-repository';
+import { modelSourceFor, type ModelSource } from './model-source';
 
 export interface ServedModel {
   name: string;
@@ -39,12 +38,16 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
   private loading?: Promise<ModelState>;
   private poller?: NodeJS.Timeout;
 
-  constructor(@Inject(INFERENCE_OPTIONS) private readonly options: InferenceModuleOptions) {}
+  private readonly source: ModelSource;
+
+  constructor(@Inject(INFERENCE_OPTIONS) private readonly options: InferenceModuleOptions) {
+    this.source = modelSourceFor(options);
+  }
 
   onApplicationBootstrap(): void {
     void this.load();
     const seconds = this.options.storePollSeconds ?? 0;
-    if (this.options.modelStore && seconds > 0) {
+    if (this.source.changes && seconds > 0) {
       this.poller = setInterval(() => void this.pollStore(), seconds * 1000);
       this.poller.unref();
     }
@@ -174,19 +177,16 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     await this.load();
     const slot = this.slots.get(name);
     if (!slot) throw this.unknownModel(name);
-    let location = slot.currentLocation;
-    if (this.options.modelStore) {
-      const model = (await scanModelRepository(this.options.modelStore)).find((found) => found.name === name);
-      if (!model)
-        throw problem(
-          'model_reload_failed',
-          `Model ${name} is no longer in the model store; nothing was changed.`,
-        );
-      this.versions.set(name, versionsOf(model));
-      location = storeLocation(model);
+    const offered = await this.source.locate(name);
+    if (!offered) {
+      throw problem(
+        'model_reload_failed',
+        `Model ${name} is no longer in the model store; nothing was changed.`,
+      );
     }
+    this.versions.set(name, offered.versions);
     try {
-      return await slot.reload(location);
+      return await slot.reload(offered.location);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw problem(
@@ -199,20 +199,9 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
   private discover(): Promise<void> {
     this.discovery ??= (async () => {
       try {
-        if (this.options.modelStore) {
-          const models = await scanModelRepository(this.options.modelStore);
-          this.defaultName = this.pickDefault(models.map((model) => model.name));
-          for (const model of models) this.addSlot(model.name, versionsOf(model), storeLocation(model));
-        } else {
-          const { manifestPath, modelDir } = this.options;
-          const manifest = await readManifest(manifestPath, { allowUnpinned: true });
-          this.defaultName = manifest.name;
-          this.addSlot(manifest.name, [manifest.version], {
-            manifestPath,
-            modelDir,
-            pullIfMissing: !modelDir,
-          });
-        }
+        const { models, defaultName } = await this.source.discover();
+        this.defaultName = defaultName;
+        for (const model of models) this.addSlot(model.name, model.versions, model.location);
       } catch (error) {
         this.discoveryError = error instanceof Error ? error.message : String(error);
         this.logger.error(`No model can be served: ${this.discoveryError}`);
@@ -230,31 +219,21 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     return slot;
   }
 
-  private pickDefault(names: string[]): string {
-    const wanted = this.options.defaultModel;
-    if (wanted && !names.includes(wanted)) {
-      throw new Error(
-        `DEFAULT_MODEL "${wanted}" is not in the model store, which holds ${names.join(', ')}.`,
-      );
-    }
-    return wanted ?? names[0];
-  }
-
   /** Opt-in file watch: reloads a model when a newer version folder appears, adds new models. */
   private async pollStore(): Promise<void> {
-    if (!this.options.modelStore || !this.loading) return;
+    if (!this.loading) return;
     try {
-      for (const model of await scanModelRepository(this.options.modelStore)) {
-        const latest = latestVersion(model).version;
+      for (const model of await this.source.list()) {
+        const latest = model.location.expected?.version;
         const slot = this.slots.get(model.name);
-        this.versions.set(model.name, versionsOf(model));
+        this.versions.set(model.name, model.versions);
         if (!slot) {
-          void this.addSlot(model.name, versionsOf(model), storeLocation(model)).load();
+          void this.addSlot(model.name, model.versions, model.location).load();
         } else if (
           slot.modelState.status === 'ready' &&
           slot.modelState.model.resolved.manifest.version !== latest
         ) {
-          await slot.reload(storeLocation(model)).catch((error: unknown) => {
+          await slot.reload(model.location).catch((error: unknown) => {
             this.logger.warn(`Model ${model.name} version ${latest} not loaded: ${String(error)}`);
           });
         }
@@ -268,17 +247,4 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     const names = [...this.slots.keys()].join(', ') || 'none yet';
     return problem('model_not_found', `There is no model named "${name}"; this service serves: ${names}.`);
   }
-}
-
-function versionsOf(model: RepositoryModel): string[] {
-  return model.versions.map((version) => version.version);
-}
-
-function storeLocation(model: RepositoryModel): ModelLocation {
-  const latest = latestVersion(model);
-  return {
-    manifestPath: latest.manifestPath,
-    modelDir: latest.dir,
-    expected: { name: latest.name, version: latest.version },
-  };
 }
