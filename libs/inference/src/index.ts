@@ -20,7 +20,7 @@ export type { InferenceStats } from './workers/inference-scheduler';
 
 // The served models.
 export { ModelRegistry, type ServedModel } from './registry/model-registry';
-export { notReadyReason, type ModelState, type ServingInfo } from './registry/loaded-model';
+export { notReadyReason, versionNotServed, type ModelState, type ServingInfo } from './registry/loaded-model';
 export { scanModelRepository, type RepositoryModel } from './registry/model-repository';
 
 // Manifests: what a model is and how to feed it.

@@ -1,5 +1,6 @@
 import {
   notReadyReason as registryNotReadyReason,
+  versionNotServed,
   type ModelFormat,
   type ModelManifest,
   type ModelRegistry,
@@ -30,12 +31,7 @@ function requestableVersions({ state, versions }: ServedModel): string[] {
 export function servedModel(models: ModelRegistry, name: string, version?: string): ServedModel {
   const served = models.stateOf(name);
   const available = requestableVersions(served);
-  if (version !== undefined && !available.includes(version)) {
-    throw problem(
-      'model_version_not_found',
-      `Model ${name} serves version ${available.join(', ') || '(none yet)'}, not ${version}; omit the version or ask for the one served.`,
-    );
-  }
+  if (version !== undefined && !available.includes(version)) throw versionNotServed(name, available, version);
   return served;
 }
 

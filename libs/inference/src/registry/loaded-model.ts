@@ -1,3 +1,4 @@
+import { problem, type ProblemError } from '@app/problem';
 import type { ModelManifest } from '../manifest/model-manifest';
 import type { ResolvedModel } from '../manifest/resolved-model';
 import type { RuntimeInfo } from '../runtimes/model-runtime';
@@ -36,4 +37,12 @@ export function notReadyReason(name: string, state: ModelState): string | undefi
   if (state.status === 'ready') return undefined;
   if (state.status === 'loading') return `Model ${name} is still loading; retry in a few seconds.`;
   return `Model ${name} could not be loaded: ${state.reason}`;
+}
+
+/** The 404 for a version other than the one served (`served` empty while the model has not been read yet). */
+export function versionNotServed(name: string, served: readonly string[], asked: string): ProblemError {
+  return problem(
+    'model_version_not_found',
+    `Model ${name} serves version ${served.join(', ') || '(none yet)'}, not ${asked}; omit the version or ask for the one served.`,
+  );
 }

@@ -8,7 +8,7 @@ import {
 import { problem } from '@app/problem';
 import { INFERENCE_DEFAULTS, INFERENCE_OPTIONS, type InferenceModuleOptions } from '../inference.options';
 import { loadModel } from './load-model';
-import { notReadyReason, type LoadedModel, type ModelState } from './loaded-model';
+import { notReadyReason, versionNotServed, type LoadedModel, type ModelState } from './loaded-model';
 import type { ModelLocation, ModelSelector } from '../manifest/model-location';
 import { ModelSlot, type LoadFailureCause } from './model-slot';
 import { modelSourceFor, type ModelSource } from './model-source';
@@ -161,10 +161,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     }
     const served = state.model.resolved.manifest.version;
     if (selector.version !== undefined && selector.version !== served) {
-      throw problem(
-        'model_version_not_found',
-        `Model ${slot.name} serves version ${served}, not ${selector.version}; omit the version or ask for ${served}.`,
-      );
+      throw versionNotServed(slot.name, [served], selector.version);
     }
     return state.model;
   }
