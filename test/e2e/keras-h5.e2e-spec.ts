@@ -8,6 +8,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ModelRegistry } from '@app/inference';
 import { selectTfjsBackend } from '../../libs/inference/src/runtimes/tfjs-backend';
 import { loadKerasH5Model } from '../../libs/inference/src/formats/keras-h5/keras-h5-model';
+import { OpenApiContract } from '../support/contract';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -45,6 +46,17 @@ describe('the real Food-101 Keras .h5 model (MobileNetV2) served over HTTP', () 
     expect(response.status).toBe(200);
     return (await response.json()) as V1Prediction;
   }
+
+  it('describes itself as the document says: served on onnxruntime, an engine the spec lists', async () => {
+    const response = await new OpenApiContract().fetch()(
+      `${running.baseUrl}/v1/models/food101-mobilenet-v2-h5`,
+    );
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { runtime: unknown }).runtime).toEqual({
+      engine: 'onnxruntime',
+      backend: 'cpu',
+    });
+  });
 
   it('reaches the accuracy floor on the real photos (≥ 12/13 top-1, 13/13 top-5)', async () => {
     let top1 = 0;

@@ -317,9 +317,9 @@ export type ModelList = {
  */
 export type ModelRuntime = {
     /**
-     * The inference engine.
+     * The inference engine: LiteRT (TFLite), TF.js, or onnxruntime (ONNX, and Keras .h5 compiled to ONNX).
      */
-    engine: 'litert' | 'tfjs';
+    engine: 'litert' | 'tfjs' | 'onnxruntime';
     /**
      * Where it runs: LiteRT on WASM/XNNPACK, or TF.js on tfjs-node (`tensorflow`), WASM or pure JS (`cpu`).
      */

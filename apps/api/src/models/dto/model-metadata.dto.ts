@@ -2,7 +2,12 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
 @ApiSchema({ name: 'ModelRuntime', description: 'The engine and backend the model runs on.' })
 export class RuntimeDto {
-  @ApiProperty({ example: 'litert', enum: ['litert', 'tfjs'], description: 'The inference engine.' })
+  @ApiProperty({
+    example: 'litert',
+    enum: ['litert', 'tfjs', 'onnxruntime'],
+    description:
+      'The inference engine: LiteRT (TFLite), TF.js, or onnxruntime (ONNX, and Keras .h5 compiled to ONNX).',
+  })
   engine!: string;
 
   @ApiProperty({
