@@ -63,15 +63,6 @@ export interface ClassifierLease {
 export class ClassifierService {
   constructor(private readonly models: ModelRegistry) {}
 
-  /** What the model takes (throws 404 for an unknown model, 503 while it is not ready). */
-  inputSpec(model?: ModelSelector): ModelInputSpec {
-    return this.models.ready(model).resolved.manifest.input;
-  }
-
-  labelCount(model?: ModelSelector): number {
-    return this.models.ready(model).resolved.labels.length;
-  }
-
   /** Holds the model `model` selects for one request (404 for an unknown model or version, 503 while not ready). */
   lease(model?: ModelSelector): ClassifierLease {
     const held = this.models.acquire(model);
@@ -98,44 +89,6 @@ export class ClassifierService {
       },
       release: () => held.release(),
     };
-  }
-
-  /**
-   * Decodes `bytes` and classifies them off the event loop. Rejects with the image's problem (unsupported_image,
-   * image_too_many_pixels), 503 `overloaded` when the queue is full, 503 `inference_timeout` past the deadline;
-   * when `signal` aborts (the client left) before a worker took the image, it is never computed.
-   */
-  async classifyImageBytes(
-    bytes: Uint8Array,
-    k: number,
-    signal?: AbortSignal,
-    model?: ModelSelector,
-    { keepModelInput = false }: ClassifyImageOptions = {},
-  ): Promise<ImageClassification> {
-    const lease = this.lease(model);
-    try {
-      return await lease.classifyImage(bytes, k, signal, { keepModelInput });
-    } finally {
-      lease.release();
-    }
-  }
-
-  /**
-   * Classifies a tensor already in the model's input layout (`inputSpec`: size, dtype, scaling), on a worker
-   * behind the same queue as images.
-   */
-  async classifyTensor(
-    input: ModelInput,
-    k: number,
-    signal?: AbortSignal,
-    model?: ModelSelector,
-  ): Promise<Classification> {
-    const lease = this.lease(model);
-    try {
-      return await lease.classifyTensor(input, k, signal);
-    } finally {
-      lease.release();
-    }
   }
 
   /** Queue and worker counters of the ready model (undefined while none is), for metrics. */

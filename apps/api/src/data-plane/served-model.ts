@@ -1,5 +1,4 @@
 import {
-  notReadyReason as registryNotReadyReason,
   versionNotServed,
   type ModelFormat,
   type ModelManifest,
@@ -33,11 +32,6 @@ export function servedModel(models: ModelRegistry, name: string, version?: strin
   const available = requestableVersions(served);
   if (version !== undefined && !available.includes(version)) throw versionNotServed(name, available, version);
   return served;
-}
-
-/** Why the model cannot answer yet, or undefined when it is ready. */
-export function notReadyReason({ name, state }: ServedModel): string | undefined {
-  return registryNotReadyReason(name, state);
 }
 
 /** The Open Inference Protocol view of the model: its two alternative inputs and its probabilities output. */

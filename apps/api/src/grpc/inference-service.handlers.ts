@@ -1,7 +1,7 @@
 import { ModelRegistry } from '@app/inference';
 import { problem } from '@app/problem';
 import type { InferenceDataPlane } from '../data-plane/inference-data-plane';
-import { notReadyReason, servedModel, toV2ModelMetadata } from '../data-plane/served-model';
+import { servedModel, toV2ModelMetadata } from '../data-plane/served-model';
 import type { ShutdownState } from '../lifecycle/shutdown-state';
 import { API_VERSION } from '../common/api-version';
 import { type CallWrapperDeps, unary } from './grpc-call';
@@ -43,7 +43,7 @@ export function inferenceServiceHandlers(wrap: CallWrapperDeps, deps: InferenceS
     ServerLive: unary(wrap, method('ServerLive'), { public: true }, () => ({ live: true })),
     ServerReady: unary(wrap, method('ServerReady'), { public: true }, () => ({ ready: serverReady(deps) })),
     ModelReady: unary(wrap, method('ModelReady'), { public: true }, (request: ModelRef) => ({
-      ready: !deps.shutdown.draining && notReadyReason(namedModel(deps, request)) === undefined,
+      ready: !deps.shutdown.draining && namedModel(deps, request).state.status === 'ready',
     })),
     ServerMetadata: unary(wrap, method('ServerMetadata'), { public: false }, () => ({
       name: 'food-vision-api',

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ModelRegistry } from '@app/inference';
+import { ModelRegistry, notReadyReason } from '@app/inference';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { API_VERSION } from '../common/api-version';
 import { abortSignalFor } from '../common/request-abort';
@@ -12,7 +12,7 @@ import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-hea
 import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
-import { notReadyReason, servedModel, toV2ModelMetadata } from '../data-plane/served-model';
+import { servedModel, toV2ModelMetadata } from '../data-plane/served-model';
 import { V2ErrorFilter } from './v2-error.filter';
 import { notReady } from './v2-errors';
 import { v2ValidationPipe } from './v2-validation';
@@ -113,7 +113,7 @@ export class OpenInferenceController {
 
   private readiness(name: string, version?: string): V2ModelReadyDto {
     const model = servedModel(this.models, name, version);
-    const reason = notReadyReason(model);
+    const reason = notReadyReason(model.name, model.state);
     if (reason) throw notReady(reason);
     return { name: model.name, ready: true };
   }
