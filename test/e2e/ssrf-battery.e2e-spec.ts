@@ -13,7 +13,7 @@ import {
 } from '../../libs/image-fetch/test/attack-catalogue';
 import { forbidNonLoopbackConnections } from '../../libs/image-fetch/test/fetch-doubles';
 import { bmpBomb, pngClaiming } from '../../libs/imaging/test/image-fixtures';
-import { startImageServer, type ImageServer, type Route } from '../support/image-server';
+import { misbehavingRoutes, startImageServer, type ImageServer, type Route } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -123,30 +123,7 @@ describe('the SSRF and image-bomb battery against the running app', () => {
       '/truncated.jpg': serve(jpeg.subarray(0, Math.floor(jpeg.length / 2))),
       '/bomb.png': serve(pngClaiming(png, 50_000, 50_000), 'image/png'),
       '/bomb.bmp': serve(bmpBomb(50_000, 50_000), 'image/bmp'),
-      '/slow-loris': (_request, response) => {
-        response.writeHead(200, { 'content-type': 'image/jpeg' });
-        let sent = 0;
-        const timer = setInterval(() => {
-          if (response.destroyed) return clearInterval(timer);
-          response.write(jpeg.subarray(sent, ++sent));
-        }, 1_000);
-        timers.add(timer);
-      },
-      '/silent': () => undefined,
-      '/endless': (_request, response) => {
-        response.writeHead(200, { 'content-type': 'image/jpeg' });
-        response.write(jpeg.subarray(0, 64));
-        const chunk = Buffer.alloc(64 * 1024, 0x55);
-        const pump = (): void => {
-          while (!response.destroyed && response.write(chunk));
-          if (!response.destroyed) response.once('drain', pump);
-        };
-        pump();
-      },
-      '/huge-length': (_request, response) => {
-        response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(10 * 1024 ** 3) });
-        response.flushHeaders();
-      },
+      ...misbehavingRoutes(jpeg, timers),
       '/redirect/metadata': redirect(
         () => 'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
       ),

@@ -33,3 +33,39 @@ export function serveBytes(bytes: Buffer, contentType = 'image/jpeg'): Route {
     response.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length }).end(bytes);
   };
 }
+
+/**
+ * Upstreams that misbehave on purpose, for the fetcher's time and size limits: `/slow-loris` sends one byte of
+ * `jpeg` a second, `/silent` never answers, `/endless` streams forever, `/huge-length` declares 10 GiB. The
+ * slow-loris timers go into `timers`, for the caller to clear.
+ */
+export function misbehavingRoutes(jpeg: Buffer, timers: Set<NodeJS.Timeout>): Record<string, Route> {
+  return {
+    '/slow-loris': (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/jpeg' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (response.destroyed) return clearInterval(timer);
+        response.write(jpeg.subarray(sent, ++sent));
+      }, 1_000);
+      timers.add(timer);
+    },
+    '/silent': () => {
+      // Accepts the connection and the request, never answers.
+    },
+    '/endless': (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/jpeg' });
+      response.write(jpeg.subarray(0, 64));
+      const chunk = Buffer.alloc(64 * 1024, 0x55);
+      const pump = (): void => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once('drain', pump);
+      };
+      pump();
+    },
+    '/huge-length': (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(10 * 1024 ** 3) });
+      response.flushHeaders();
+    },
+  };
+}

@@ -1,7 +1,12 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '@app/problem';
-import { startImageServer, type ImageServer, type Route } from '../../../../test/support/image-server';
+import {
+  misbehavingRoutes,
+  startImageServer,
+  type ImageServer,
+  type Route,
+} from '../../../../test/support/image-server';
 import {
   FORBIDDEN_ADDRESSES,
   INTERNAL_NAMES,
@@ -209,28 +214,7 @@ describe('UrlFetcher against real servers on 127.0.0.1', () => {
       '/svg-as-octets': serve(() => svg, { 'content-type': 'application/octet-stream' }),
       '/tiny': serve(() => Buffer.from('\xff\xd8\xff', 'latin1')),
       '/server-error': (_request, response) => response.writeHead(500).end('boom at 10.0.0.3'),
-      '/slow-loris': (_request, response) => {
-        response.writeHead(200, { 'content-type': 'image/jpeg' });
-        let sent = 0;
-        const timer = setInterval(() => {
-          if (response.destroyed) return clearInterval(timer);
-          response.write(jpeg.subarray(sent, ++sent));
-        }, 1_000);
-        openTimers.add(timer);
-      },
-      '/silent': () => {
-        // Accepts the connection and the request, never answers.
-      },
-      '/endless': (_request, response) => {
-        response.writeHead(200, { 'content-type': 'image/jpeg' });
-        response.write(jpeg.subarray(0, 64));
-        const chunk = Buffer.alloc(64 * 1024, 0x55);
-        const pump = (): void => {
-          while (!response.destroyed && response.write(chunk));
-          if (!response.destroyed) response.once('drain', pump);
-        };
-        pump();
-      },
+      ...misbehavingRoutes(jpeg, openTimers),
       '/endless-html': (_request, response) => {
         response.writeHead(200, { 'content-type': 'image/png' });
         const chunk = Buffer.from('<html>'.padEnd(64 * 1024, 'x'));
@@ -239,10 +223,6 @@ describe('UrlFetcher against real servers on 127.0.0.1', () => {
           if (!response.destroyed) response.once('drain', pump);
         };
         pump();
-      },
-      '/huge-length': (_request, response) => {
-        response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(10 * 1024 ** 3) });
-        response.flushHeaders();
       },
       '/truncated-body': (_request, response) => {
         response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(jpeg.length) });
