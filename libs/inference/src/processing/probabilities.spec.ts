@@ -49,4 +49,8 @@ describe('topK', () => {
   it('clamps k to the number of values', () => {
     expect(topK([0.3, 0.7], 5)).toEqual([1, 0]);
   });
+
+  it('ranks nothing for k = 0 (the probabilities alone are wanted)', () => {
+    expect(topK([0.3, 0.7], 0)).toEqual([]);
+  });
 });

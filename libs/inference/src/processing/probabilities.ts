@@ -37,6 +37,8 @@ export function toProbabilities(scores: Float32Array, kind: OutputKind): Float64
 
 /** Indices of the `k` largest values, largest first; ties keep the lower index first. */
 export function topK(values: ArrayLike<number>, k: number): number[] {
+  // k = 0: the caller wants the probabilities alone (the /v2 data plane); nothing to rank.
+  if (k <= 0) return [];
   const indices = Array.from({ length: values.length }, (_, i) => i);
   indices.sort((a, b) => values[b] - values[a] || a - b);
   return indices.slice(0, Math.max(0, Math.min(k, values.length)));
