@@ -58,12 +58,7 @@ export class ImageDecoder {
     const source = format === 'bmp' ? this.bmpSource(bytes) : await this.libvipsSource(bytes, format);
     try {
       const { resized, plan } = await this.resize(source, target);
-      const data = new Uint8Array(new ArrayBuffer(target.width * target.height * 3));
-      // `contain` leaves a black (zero) border around the image, as tf.image.resize_with_pad does.
-      for (let y = 0; y < plan.placed.height; y++) {
-        const row = resized.data.subarray(y * plan.placed.width * 3, (y + 1) * plan.placed.width * 3);
-        data.set(row, ((plan.placed.top + y) * target.width + plan.placed.left) * 3);
-      }
+      const data = onCanvas(resized.data, plan, target);
       return {
         data,
         width: target.width,
@@ -152,4 +147,20 @@ export class ImageDecoder {
       );
     }
   }
+}
+
+/** The resized pixels on the `target` canvas: as they are when they fill it, else placed on a new one. */
+function onCanvas(pixels: Uint8Array, plan: ResizePlan, target: ResizeTarget): Uint8Array<ArrayBuffer> {
+  const { placed } = plan;
+  const fills = placed.width === target.width && placed.height === target.height;
+  if (fills && pixels.byteOffset === 0 && pixels.buffer instanceof ArrayBuffer) {
+    if (pixels.byteLength === pixels.buffer.byteLength) return pixels as Uint8Array<ArrayBuffer>;
+  }
+  const data = new Uint8Array(new ArrayBuffer(target.width * target.height * 3));
+  // `contain` leaves a black (zero) border around the image, as tf.image.resize_with_pad does.
+  for (let y = 0; y < placed.height; y++) {
+    const row = pixels.subarray(y * placed.width * 3, (y + 1) * placed.width * 3);
+    data.set(row, ((placed.top + y) * target.width + placed.left) * 3);
+  }
+  return data;
 }

@@ -48,6 +48,23 @@ describe('toModelInput', () => {
     expect([...toModelInput(image, spec({ channel_order: 'BGR' })).data]).toEqual([255, 127, 0, 30, 20, 10]);
   });
 
+  it('gives every byte of every channel the float32 of (byte · scale + low − mean) / std, in either order', () => {
+    const all = new Uint8Array(256 * 3);
+    for (let i = 0; i < all.length; i++) all[i] = (i * 7 + (i % 3) * 50) % 256;
+    const pixels = { data: all, width: 256, height: 1 };
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    for (const channel_order of ['RGB', 'BGR'] as const) {
+      const input = spec({ width: 256, value_range: [-1, 1], mean, std, channel_order });
+      const data = toModelInput(pixels, input).data;
+      for (let i = 0; i < all.length; i++) {
+        const c = i % 3;
+        const byte = all[i - c + (channel_order === 'BGR' ? 2 - c : c)];
+        expect(data[i]).toBe(Math.fround((byte * (2 / 255) - 1 - mean[c]) / std[c]));
+      }
+    }
+  });
+
   it('refuses pixels of the wrong size', () => {
     expect(() => toModelInput(image, spec({ width: 3 }))).toThrow(/Expected 3×1/);
   });

@@ -32,16 +32,36 @@ export function toModelInput(image: RgbImage, spec: ModelInputSpec): ModelInput 
     }
     return { data: swapped, shape };
   }
+  const lookup = valueLookup(spec);
+  const out = new Float32Array(image.data.length);
+  const pixels = image.data;
+  // Channel c of the output reads channel `first`, 1 or `last` of the pixel, each through its own 256-entry table.
+  const first = bgr ? 2 : 0;
+  const last = 2 - first;
+  for (let i = 0; i < out.length; i += 3) {
+    out[i] = lookup[pixels[i + first]];
+    out[i + 1] = lookup[256 + pixels[i + 1]];
+    out[i + 2] = lookup[512 + pixels[i + last]];
+  }
+  return { data: out, shape };
+}
+
+const lookups = new WeakMap<ModelInputSpec, Float32Array>();
+
+/**
+ * The model value of each byte per output channel: `(byte · scale + low − mean) / std`, computed once per spec in
+ * the same order (and so to the same float32) as per pixel, which cost a division per value on every request.
+ */
+function valueLookup(spec: ModelInputSpec): Float32Array {
+  const cached = lookups.get(spec);
+  if (cached) return cached;
   const [low, high] = spec.value_range;
   const scale = (high - low) / 255;
   const mean = spec.mean ?? [0, 0, 0];
   const std = spec.std ?? [1, 1, 1];
-  const out = new Float32Array(image.data.length);
-  for (let i = 0; i < out.length; i += 3) {
-    for (let c = 0; c < 3; c++) {
-      const source = bgr ? 2 - c : c;
-      out[i + c] = (image.data[i + source] * scale + low - mean[c]) / std[c];
-    }
-  }
-  return { data: out, shape };
+  const lookup = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++)
+    for (let byte = 0; byte < 256; byte++) lookup[c * 256 + byte] = (byte * scale + low - mean[c]) / std[c];
+  lookups.set(spec, lookup);
+  return lookup;
 }
