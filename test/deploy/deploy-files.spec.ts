@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateEnvironment } from '../../apps/api/src/config/environment';
 import { livenessUrl } from '../../apps/api/src/bin/healthcheck';
+import { TURBOJPEG_LIBRARY } from '@app/imaging';
 import {
   builtEntrypoint,
   dockerignoreMatcher,
@@ -81,6 +82,14 @@ describe('docker/Dockerfile', () => {
     expect(rebuild?.args).toMatch(
       /npm rebuild @tensorflow\/tfjs-node .*\|\| echo "tfjs-node unavailable, WASM fallback"/,
     );
+  });
+
+  it('installs libturbojpeg0 in the run stage: the library the JPEG decoder loads', () => {
+    const install = inStage(finalStage, 'RUN').find(({ args }) => args.includes('apt-get install'));
+    expect(install?.args).toMatch(/apt-get install -y --no-install-recommends libturbojpeg0\b/);
+    expect(install?.args).toContain('rm -rf /var/lib/apt/lists/*');
+    // Debian's libturbojpeg0 ships exactly this soname.
+    expect(TURBOJPEG_LIBRARY).toBe('libturbojpeg.so.0');
   });
 
   it('runs as a non-root user with NODE_ENV=production, PORT honoured and the model directory as a volume', () => {

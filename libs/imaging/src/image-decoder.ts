@@ -5,8 +5,10 @@ import { sniffImageFormat, type ImageFormat } from './image-sniffer';
 import { checkPixelCount } from './pixel-limit';
 import { resizeBilinear } from './bilinear';
 import { preShrinkFactor } from './pre-shrink';
+import { readJpegDisplay } from './jpeg-segments';
 import { resample, type RgbPixels } from './resample';
 import { planResize, type ResizePlan, type ResizeTarget } from './resize-plan';
+import { loadTurboJpeg, type TurboJpeg } from './turbojpeg';
 
 export type { ResizeFidelity, ResizeFit, ResizeKernel, ResizeTarget } from './resize-plan';
 
@@ -45,7 +47,22 @@ sharp.cache(false);
  * count is read from the header and refused before anything is decoded (decompression bombs).
  */
 export class ImageDecoder {
-  constructor(private readonly options: { maxPixels: number }) {}
+  private readonly turbo?: TurboJpeg;
+
+  constructor(
+    private readonly options: {
+      maxPixels: number;
+      /** `auto` (the default): libjpeg-turbo for JPEG when the system has it; `libvips`: libvips for every format. */
+      jpegDecoder?: 'auto' | 'libvips';
+    },
+  ) {
+    if (options.jpegDecoder !== 'libvips') this.turbo = loadTurboJpeg().turbo;
+  }
+
+  /** What decodes JPEG photos here. */
+  get jpegDecoder(): 'libjpeg-turbo' | 'libvips' {
+    return this.turbo ? 'libjpeg-turbo' : 'libvips';
+  }
 
   async decode(bytes: Buffer, target: ResizeTarget): Promise<DecodedImage> {
     const format = sniffImageFormat(bytes);
@@ -54,6 +71,10 @@ export class ImageDecoder {
         'unsupported_image',
         'The data is not a JPEG, PNG, WebP, GIF or BMP image (SVG, HEIC, TIFF and others are not accepted); send a photo in one of those formats.',
       );
+    }
+    if (format === 'jpeg' && target.method === 'bilinear') {
+      const decoded = this.decodeWithTurboJpeg(bytes, target);
+      if (decoded) return decoded;
     }
     const source = format === 'bmp' ? this.bmpSource(bytes) : await this.libvipsSource(bytes, format);
     try {
@@ -103,6 +124,34 @@ export class ImageDecoder {
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     const decoded = { data, width: info.width, height: info.height };
     return { resized: resizeBilinear(decoded, plan.crop, plan.placed.width, plan.placed.height), plan };
+  }
+
+  /**
+   * libjpeg-turbo's SIMD decoder (2–7× faster than libvips' here, the same pixels), then the exact resize; in
+   * `fast` fidelity a large photo is decoded at 1/2, 1/4 or 1/8 in the DCT, still at least twice the input.
+   * Undefined for what libvips must do (a rotated or colour-managed photo, CMYK) or decide (a damaged file).
+   */
+  private decodeWithTurboJpeg(bytes: Buffer, target: ResizeTarget): DecodedImage | undefined {
+    if (!this.turbo) return undefined;
+    const display = readJpegDisplay(bytes);
+    if (!display || display.orientation !== 1 || display.icc === 'other') return undefined;
+    const header = this.turbo.header(bytes);
+    if (!header || header.cmyk) return undefined;
+    checkPixelCount(header.width, header.height, this.options.maxPixels);
+    const sourcePlan = planResize(header.width, header.height, target);
+    const shrink = target.fidelity === 'fast' ? dctShrink(preShrinkFactor(sourcePlan)) : 1;
+    const pixels = this.turbo.decode(bytes, header, shrink);
+    if (!pixels) return undefined;
+    const plan = shrink > 1 ? planResize(pixels.width, pixels.height, target) : sourcePlan;
+    const resized = resizeBilinear(pixels, plan.crop, plan.placed.width, plan.placed.height);
+    return {
+      data: onCanvas(resized.data, plan, target),
+      width: target.width,
+      height: target.height,
+      format: 'jpeg',
+      sourceWidth: header.width,
+      sourceHeight: header.height,
+    };
   }
 
   private bmpSource(bytes: Buffer): CheckedSource {
@@ -163,4 +212,11 @@ function onCanvas(pixels: Uint8Array, plan: ResizePlan, target: ResizeTarget): U
     data.set(row, ((placed.top + y) * target.width + placed.left) * 3);
   }
   return data;
+}
+
+/** The largest DCT scaling (1/8, 1/4, 1/2) that shrinks no more than `factor`, or 1. */
+function dctShrink(factor: number): 1 | 2 | 4 | 8 {
+  if (factor >= 8) return 8;
+  if (factor >= 4) return 4;
+  return factor >= 2 ? 2 : 1;
 }

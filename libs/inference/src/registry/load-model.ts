@@ -43,14 +43,14 @@ export async function loadModel(
       `Model ${name}@${version} did not finish loading and warming up within ${loadTimeoutMs / 1000} s (MODEL_LOAD_TIMEOUT_SECONDS): it stalled ${step}, so its workers were stopped.`,
     );
   });
-  const { engine, backend, workers, threadsPerWorker, warmupMs } = inference.info;
+  const { engine, backend, workers, threadsPerWorker, warmupMs, jpegDecoder } = inference.info;
   const loadMs = performance.now() - started - warmupMs;
   const layout =
     workers === 0
       ? 'on the main thread'
       : `in ${workers} worker${workers > 1 ? 's' : ''} × ${threadsPerWorker} thread${threadsPerWorker > 1 ? 's' : ''}`;
   logger.log(
-    `Model ${name}@${version} (${format}) ready on ${engine}/${backend} ${layout}: loaded in ${Math.round(loadMs)} ms, warmed in ${Math.round(warmupMs)} ms`,
+    `Model ${name}@${version} (${format}) ready on ${engine}/${backend} ${layout}: loaded in ${Math.round(loadMs)} ms, warmed in ${Math.round(warmupMs)} ms; JPEG decoded with ${jpegDecoder}`,
   );
   return {
     resolved,

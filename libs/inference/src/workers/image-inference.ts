@@ -16,6 +16,8 @@ export interface ImageInferenceOptions {
 export interface InferenceInfo extends RuntimeInfo {
   loadMs: number;
   warmupMs: number;
+  /** What decodes JPEG photos: libjpeg-turbo when the system has libturbojpeg, else libvips. */
+  jpegDecoder: ImageDecoder['jpegDecoder'];
 }
 
 /**
@@ -41,16 +43,12 @@ export interface InferenceReply {
  * Each inference worker holds one; with INFERENCE_WORKERS=0 the main thread does.
  */
 export class ImageInference {
-  private readonly decoder: ImageDecoder;
-
   private constructor(
     private readonly resolved: ResolvedModel,
     private readonly runtime: ModelRuntime,
-    maxPixels: number,
+    private readonly decoder: ImageDecoder,
     readonly info: InferenceInfo,
-  ) {
-    this.decoder = new ImageDecoder({ maxPixels });
-  }
+  ) {}
 
   static async open(resolved: ResolvedModel, options: ImageInferenceOptions): Promise<ImageInference> {
     const started = performance.now();
@@ -70,8 +68,15 @@ export class ImageInference {
       await runtime.run(toModelInput(blank, resolved.manifest.input));
       warmupMs = performance.now() - warmStarted;
     }
-    const info = { engine: runtime.engine, backend: runtime.backend, loadMs, warmupMs };
-    return new ImageInference(resolved, runtime, options.maxPixels, info);
+    const decoder = new ImageDecoder({ maxPixels: options.maxPixels });
+    const info = {
+      engine: runtime.engine,
+      backend: runtime.backend,
+      loadMs,
+      warmupMs,
+      jpegDecoder: decoder.jpegDecoder,
+    };
+    return new ImageInference(resolved, runtime, decoder, info);
   }
 
   private get input(): ModelInputSpec {

@@ -1,0 +1,140 @@
+import koffi from 'koffi';
+
+/** The system's libjpeg-turbo TurboJPEG library (Debian: `libturbojpeg0`). */
+export const TURBOJPEG_LIBRARY = 'libturbojpeg.so.0';
+
+/** TJPF_RGB: interleaved 8-bit R, G, B. */
+const PIXEL_FORMAT_RGB = 0;
+/**
+ * TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS: the accurate integer IDCT (tf.io.decode_jpeg's and Pillow's default,
+ * so pixels are theirs, and libvips' too), and a progressive JPEG of more than 500 scans is refused instead of
+ * decoded for minutes (libjpeg-turbo's guard against scan bombs). Fancy upsampling stays on, as in TensorFlow.
+ */
+const DECODE_FLAGS = 4096 | 32768;
+/** TJCS_CMYK and TJCS_YCCK: TurboJPEG cannot turn these into RGB. */
+const CMYK_COLORSPACES = new Set([3, 4]);
+
+export interface JpegHeader {
+  width: number;
+  height: number;
+  /** CMYK or YCCK: TurboJPEG cannot decode it to RGB. */
+  cmyk: boolean;
+}
+
+export interface RgbPixels {
+  data: Uint8Array<ArrayBuffer>;
+  width: number;
+  height: number;
+}
+
+/** JPEG decoding on libjpeg-turbo's SIMD code, synchronously on the calling thread. */
+export interface TurboJpeg {
+  /** The header, or undefined when TurboJPEG cannot read it. */
+  header(bytes: Uint8Array): JpegHeader | undefined;
+  /**
+   * The whole image as RGB, scaled by 1/`shrink` (1, 2, 4 or 8) in the DCT while it is decoded, or undefined when
+   * it is damaged, truncated or otherwise not decodable here (the caller falls back to libvips, which says why).
+   */
+  decode(bytes: Uint8Array, header: JpegHeader, shrink: 1 | 2 | 4 | 8): RgbPixels | undefined;
+}
+
+type Handle = unknown;
+interface Binding {
+  init(): Handle;
+  destroy(handle: Handle): number;
+  header(handle: Handle, bytes: Uint8Array, size: number, ...out: number[][]): number;
+  decode(
+    handle: Handle,
+    bytes: Uint8Array,
+    size: number,
+    out: Uint8Array,
+    width: number,
+    pitch: number,
+    height: number,
+    format: number,
+    flags: number,
+  ): number;
+}
+
+function bind(): Binding {
+  const library = koffi.load(TURBOJPEG_LIBRARY);
+  const init = library.func('void *tjInitDecompress()');
+  const destroy = library.func('int tjDestroy(void *handle)');
+  const header = library.func(
+    'int tjDecompressHeader3(void *handle, const uint8_t *jpeg, unsigned long size, _Out_ int *width, _Out_ int *height, _Out_ int *subsampling, _Out_ int *colorspace)',
+  );
+  const decode = library.func(
+    'int tjDecompress2(void *handle, const uint8_t *jpeg, unsigned long size, uint8_t *out, int width, int pitch, int height, int format, int flags)',
+  );
+  return {
+    init: () => init() as Handle,
+    destroy: (handle) => destroy(handle) as number,
+    header: (handle, bytes, size, ...out) => header(handle, bytes, size, ...out) as number,
+    decode: (...args) => decode(...args) as number,
+  };
+}
+
+/** TJSCALED: a dimension decoded at 1/`shrink`, rounded up as libjpeg-turbo does. */
+export function scaledSize(size: number, shrink: number): number {
+  return Math.ceil(size / shrink);
+}
+
+class TurboJpegDecoder implements TurboJpeg {
+  constructor(private readonly binding: Binding) {}
+
+  header(bytes: Uint8Array): JpegHeader | undefined {
+    return this.withHandle((handle) => {
+      const [width, height, subsampling, colorspace] = [[0], [0], [0], [0]];
+      if (this.binding.header(handle, bytes, bytes.byteLength, width, height, subsampling, colorspace) !== 0)
+        return undefined;
+      return { width: width[0], height: height[0], cmyk: CMYK_COLORSPACES.has(colorspace[0]) };
+    });
+  }
+
+  decode(bytes: Uint8Array, header: JpegHeader, shrink: 1 | 2 | 4 | 8): RgbPixels | undefined {
+    if (header.cmyk) return undefined;
+    const width = scaledSize(header.width, shrink);
+    const height = scaledSize(header.height, shrink);
+    const data = new Uint8Array(new ArrayBuffer(width * height * 3));
+    const status = this.withHandle((handle) =>
+      this.binding.decode(
+        handle,
+        bytes,
+        bytes.byteLength,
+        data,
+        width,
+        0,
+        height,
+        PIXEL_FORMAT_RGB,
+        DECODE_FLAGS,
+      ),
+    );
+    // -1 also for warnings (a truncated file, corrupt data): libvips then decides what such a file gives.
+    return status === 0 ? { data, width, height } : undefined;
+  }
+
+  /** A handle per call: they are not shared between threads, and one costs a small allocation. */
+  private withHandle<T>(use: (handle: Handle) => T): T {
+    const handle = this.binding.init();
+    if (!handle) throw new Error('tjInitDecompress failed');
+    try {
+      return use(handle);
+    } finally {
+      this.binding.destroy(handle);
+    }
+  }
+}
+
+let loaded: { turbo?: TurboJpeg; reason?: string } | undefined;
+
+/** TurboJPEG when the system has it (loaded once per thread), else why not. */
+export function loadTurboJpeg(): { turbo?: TurboJpeg; reason?: string } {
+  if (!loaded) {
+    try {
+      loaded = { turbo: new TurboJpegDecoder(bind()) };
+    } catch (error) {
+      loaded = { reason: `${TURBOJPEG_LIBRARY} could not be loaded (${(error as Error).message})` };
+    }
+  }
+  return loaded;
+}
