@@ -27,30 +27,62 @@ function axisTaps(offset: number, inSize: number, outSize: number, sourceSize: n
   return { lower, upper, lerp };
 }
 
+/** EXIF orientations 5–8 store the displayed image transposed: a displayed column is a stored row. */
+export function transposes(orientation: number): boolean {
+  return orientation >= 5;
+}
+
+/**
+ * Byte offsets into the stored pixels of displayed columns (`axis` x) or rows (`axis` y) under an EXIF
+ * orientation, so the sampler reads a rotated or mirrored photo in place, as libvips' autorotate would show it.
+ */
+function storedOffsets(indices: Int32Array, axis: 'x' | 'y', orientation: number, stored: RgbImage) {
+  const stride = stored.width * 3;
+  // Which stored axis this displayed axis runs along, and whether it runs backwards.
+  const alongRows = transposes(orientation) ? axis === 'y' : axis === 'x';
+  const reversed = axis === 'x' ? [2, 3, 6, 7].includes(orientation) : [3, 4, 7, 8].includes(orientation);
+  const last = alongRows ? stored.width - 1 : stored.height - 1;
+  const step = alongRows ? 3 : stride;
+  const offsets = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) offsets[i] = (reversed ? last - indices[i] : indices[i]) * step;
+  return offsets;
+}
+
 /**
  * `tf.image.resize(image[crop], size, 'bilinear')` (half-pixel centres, no antialiasing, edges clamped), written
  * from TensorFlow's kernel: it reads only the 4 source pixels around each output pixel, so it costs the same on a
- * 12 MP photo as on a small one. Values are rounded to 8 bits as the model input is built from bytes.
+ * 12 MP photo as on a small one. Values are rounded to 8 bits as the model input is built from bytes. `crop` is in
+ * the displayed image: `source` as stored, turned by its EXIF `orientation` (1, as stored, by default).
  */
-export function resizeBilinear(source: RgbImage, crop: Box, width: number, height: number): RgbImage {
-  const xs = axisTaps(crop.left, crop.width, width, source.width);
-  const ys = axisTaps(crop.top, crop.height, height, source.height);
+export function resizeBilinear(
+  source: RgbImage,
+  crop: Box,
+  width: number,
+  height: number,
+  orientation = 1,
+): RgbImage {
+  const [shownWidth, shownHeight] = transposes(orientation)
+    ? [source.height, source.width]
+    : [source.width, source.height];
+  const xs = axisTaps(crop.left, crop.width, width, shownWidth);
+  const ys = axisTaps(crop.top, crop.height, height, shownHeight);
+  const left = storedOffsets(xs.lower, 'x', orientation, source);
+  const right = storedOffsets(xs.upper, 'x', orientation, source);
+  const tops = storedOffsets(ys.lower, 'y', orientation, source);
+  const bottoms = storedOffsets(ys.upper, 'y', orientation, source);
   const out = new Uint8Array(width * height * 3);
   const src = source.data;
-  const stride = source.width * 3;
-  const left = xs.lower;
-  const right = xs.upper;
   const dxs = xs.lerp;
   let o = 0;
   for (let y = 0; y < height; y++) {
-    const top = ys.lower[y] * stride;
-    const bottom = ys.upper[y] * stride;
+    const top = tops[y];
+    const bottom = bottoms[y];
     const dy = ys.lerp[y];
     for (let x = 0; x < width; x++) {
-      const tl = top + left[x] * 3;
-      const tr = top + right[x] * 3;
-      const bl = bottom + left[x] * 3;
-      const br = bottom + right[x] * 3;
+      const tl = top + left[x];
+      const tr = top + right[x];
+      const bl = bottom + left[x];
+      const br = bottom + right[x];
       const dx = dxs[x];
       // The three channels written out: one loop over c cost a third more here, on every pixel of every request.
       let upperRow = src[tl] + (src[tr] - src[tl]) * dx;
