@@ -13,6 +13,11 @@ const PIXEL_FORMAT_RGB = 0;
 const DECODE_FLAGS = 4096 | 32768;
 /** TJCS_CMYK and TJCS_YCCK: TurboJPEG cannot turn these into RGB. */
 const CMYK_COLORSPACES = new Set([3, 4]);
+/**
+ * Decoded images up to this size (about 5 MP) reuse one buffer per thread: a fresh 1–16 MB buffer per photo costs a
+ * zeroing pass and makes V8 collect garbage for its external memory. Larger ones get their own, freed after use.
+ */
+export const SCRATCH_BYTES = 16 * 1024 * 1024;
 
 export interface JpegHeader {
   width: number;
@@ -34,6 +39,7 @@ export interface TurboJpeg {
   /**
    * The whole image as RGB, scaled by 1/`shrink` (1, 2, 4 or 8) in the DCT while it is decoded, or undefined when
    * it is damaged, truncated or otherwise not decodable here (the caller falls back to libvips, which says why).
+   * The pixels of an image up to `SCRATCH_BYTES` live in this thread's scratch buffer: valid until its next decode.
    */
   decode(bytes: Uint8Array, header: JpegHeader, shrink: 1 | 2 | 4 | 8): RgbPixels | undefined;
 }
@@ -80,6 +86,8 @@ export function scaledSize(size: number, shrink: number): number {
 }
 
 class TurboJpegDecoder implements TurboJpeg {
+  private scratch = new Uint8Array(new ArrayBuffer(0));
+
   constructor(private readonly binding: Binding) {}
 
   header(bytes: Uint8Array): JpegHeader | undefined {
@@ -95,7 +103,7 @@ class TurboJpegDecoder implements TurboJpeg {
     if (header.cmyk) return undefined;
     const width = scaledSize(header.width, shrink);
     const height = scaledSize(header.height, shrink);
-    const data = new Uint8Array(new ArrayBuffer(width * height * 3));
+    const data = this.output(width * height * 3);
     const status = this.withHandle((handle) =>
       this.binding.decode(
         handle,
@@ -111,6 +119,12 @@ class TurboJpegDecoder implements TurboJpeg {
     );
     // -1 also for warnings (a truncated file, corrupt data): libvips then decides what such a file gives.
     return status === 0 ? { data, width, height } : undefined;
+  }
+
+  private output(bytes: number): Uint8Array<ArrayBuffer> {
+    if (bytes > SCRATCH_BYTES) return new Uint8Array(new ArrayBuffer(bytes));
+    if (this.scratch.byteLength < bytes) this.scratch = new Uint8Array(new ArrayBuffer(bytes));
+    return this.scratch.subarray(0, bytes);
   }
 
   /** A handle per call: they are not shared between threads, and one costs a small allocation. */

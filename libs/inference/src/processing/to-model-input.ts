@@ -10,9 +10,14 @@ export interface RgbImage {
 
 /**
  * Turns RGB pixels into the tensor the manifest describes: channel order, then 0..255 mapped linearly onto
- * `value_range`, then `(x - mean) / std` per channel. uint8 models take the raw pixels.
+ * `value_range`, then `(x - mean) / std` per channel. uint8 models take the raw pixels. A float tensor is written
+ * into `into` when it has the right length (a buffer the caller reuses), else into a new array.
  */
-export function toModelInput(image: RgbImage, spec: ModelInputSpec): ModelInput {
+export function toModelInput(
+  image: RgbImage,
+  spec: ModelInputSpec,
+  into?: Float32Array<ArrayBuffer>,
+): ModelInput {
   if (
     image.width !== spec.width ||
     image.height !== spec.height ||
@@ -33,7 +38,7 @@ export function toModelInput(image: RgbImage, spec: ModelInputSpec): ModelInput 
     return { data: swapped, shape };
   }
   const lookup = valueLookup(spec);
-  const out = new Float32Array(image.data.length);
+  const out = into?.length === image.data.length ? into : new Float32Array(image.data.length);
   const pixels = image.data;
   // Channel c of the output reads channel `first`, 1 or `last` of the pixel, each through its own 256-entry table.
   const first = bgr ? 2 : 0;

@@ -43,6 +43,12 @@ export interface InferenceReply {
  * Each inference worker holds one; with INFERENCE_WORKERS=0 the main thread does.
  */
 export class ImageInference {
+  /**
+   * Float model inputs no task is using: one per task in flight at most, reused so that each image does not
+   * allocate (and V8 then collect) a fresh 0.6 MB tensor. An engine reads its input only while `run` is pending.
+   */
+  private readonly freeInputs: Array<Float32Array<ArrayBuffer>> = [];
+
   private constructor(
     private readonly resolved: ResolvedModel,
     private readonly runtime: ModelRuntime,
@@ -107,7 +113,13 @@ export class ImageInference {
       fidelity: resize.fidelity ?? DEFAULT_RESIZE_FIDELITY,
     });
     const decoded = performance.now();
-    const scores = await this.runtime.run(toModelInput(image, this.input));
+    const input = toModelInput(image, this.input, this.freeInputs.pop());
+    let scores: Float32Array;
+    try {
+      scores = await this.runtime.run(input);
+    } finally {
+      if (input.data instanceof Float32Array) this.freeInputs.push(input.data);
+    }
     return {
       scores,
       image: { format: image.format, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight },
