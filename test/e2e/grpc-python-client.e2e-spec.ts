@@ -25,7 +25,8 @@ describe('an independent Python grpcio client', () => {
     if (process.env.CI === 'true') expect(hasTools).toBe(true);
   });
 
-  describe.skipIf(!hasTools)('against the server', () => {
+  // Under CI=true these run, and fail, without the tools: a missing tool is not a skip there.
+  describe.skipIf(!hasTools && process.env.CI !== 'true')('against the server', () => {
     let running: RunningApp;
     let address: string;
     let generated: string;
