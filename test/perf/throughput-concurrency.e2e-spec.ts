@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageDecoder } from '@app/imaging';
 import { ClassifierService, ModelRegistry } from '@app/inference';
 import { serveBytes, startImageServer, type ImageServer, type Route } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
@@ -46,8 +47,11 @@ describe('many requests at once, classified by two inference workers', () => {
   };
 
   it('serves the model from two workers, not the event loop', () => {
-    const { runtime } = running.app.get(ModelRegistry).ready();
+    const { runtime, inference } = running.app.get(ModelRegistry).ready();
     expect(runtime).toMatchObject({ engine: 'litert', workers: 2, threadsPerWorker: 1 });
+    // The workers decode JPEG as this thread would: on libjpeg-turbo where the system has it, as CI's does.
+    expect(inference.info.jpegDecoder).toBe(new ImageDecoder({ maxPixels: 1 }).jpegDecoder);
+    if (process.env.CI === 'true') expect(inference.info.jpegDecoder).toBe('libjpeg-turbo');
   });
 
   it('gives every one of 52 concurrent requests (uploads and URLs) the answer its photo gets alone', async () => {

@@ -208,9 +208,9 @@ export class ImageDecoder {
 function onCanvas(pixels: Uint8Array, plan: ResizePlan, target: ResizeTarget): Uint8Array<ArrayBuffer> {
   const { placed } = plan;
   const fills = placed.width === target.width && placed.height === target.height;
-  if (fills && pixels.byteOffset === 0 && pixels.buffer instanceof ArrayBuffer) {
-    if (pixels.byteLength === pixels.buffer.byteLength) return pixels as Uint8Array<ArrayBuffer>;
-  }
+  // Only pixels that own their whole buffer: a view into a larger one would hand the caller bytes it does not see.
+  const ownsBuffer = pixels.buffer instanceof ArrayBuffer && pixels.byteLength === pixels.buffer.byteLength;
+  if (fills && ownsBuffer) return pixels as Uint8Array<ArrayBuffer>;
   const data = new Uint8Array(new ArrayBuffer(target.width * target.height * 3));
   // `contain` leaves a black (zero) border around the image, as tf.image.resize_with_pad does.
   for (let y = 0; y < placed.height; y++) {

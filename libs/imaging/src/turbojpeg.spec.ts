@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { foodPhotos } from '../../../test/support/shared-data';
@@ -7,7 +6,7 @@ import { ImageDecoder } from './image-decoder';
 import { readJpegDisplay } from './jpeg-segments';
 import { preShrinkFactor } from './pre-shrink';
 import { planResize, type ResizeTarget } from './resize-plan';
-import { loadTurboJpeg, TURBOJPEG_LIBRARY } from './turbojpeg';
+import { loadTurboJpeg } from './turbojpeg';
 
 const TARGET: ResizeTarget = { width: 224, height: 224, method: 'bilinear', fit: 'fill' };
 const { turbo, reason } = loadTurboJpeg();
@@ -56,31 +55,6 @@ describe('libjpeg-turbo JPEG decoding', () => {
   });
 
   describe.runIf(turbo !== undefined || required)('with the library', () => {
-    it('loads in a worker thread too, where the inference workers decode', async () => {
-      // Plain JS in the worker: koffi and TurboJPEG by the same soname, one real photo decoded there.
-      const pizza = photos.find((photo) => photo.name === 'pizza__1.jpg')!.bytes;
-      const worker = new Worker(
-        `const { parentPort, workerData } = require('node:worker_threads');
-         const koffi = require(workerData.koffi);
-         const lib = koffi.load(workerData.library);
-         const init = lib.func('void *tjInitDecompress()');
-         const header = lib.func('int tjDecompressHeader3(void *h, const uint8_t *b, unsigned long n, _Out_ int *w, _Out_ int *ht, _Out_ int *s, _Out_ int *c)');
-         const w = [0], h = [0], s = [0], c = [0];
-         const status = header(init(), workerData.bytes, workerData.bytes.length, w, h, s, c);
-         parentPort.postMessage({ status, width: w[0], height: h[0] });`,
-        {
-          eval: true,
-          workerData: { koffi: require.resolve('koffi'), library: TURBOJPEG_LIBRARY, bytes: pizza },
-        },
-      );
-      const reply = await new Promise((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
-      await worker.terminate();
-      expect(reply).toEqual({ status: 0, width: 740, height: 740 });
-    });
-
     it('gives libvips’ exact pixels on every shared photo, in exact and (below the pre-shrink size) fast', async () => {
       for (const photo of photos) {
         for (const fidelity of ['exact', 'fast'] as const) {

@@ -17,7 +17,7 @@ const CMYK_COLORSPACES = new Set([3, 4]);
  * Decoded images up to this size (about 5 MP) reuse one buffer per thread: a fresh 1–16 MB buffer per photo costs a
  * zeroing pass and makes V8 collect garbage for its external memory. Larger ones get their own, freed after use.
  */
-export const SCRATCH_BYTES = 16 * 1024 * 1024;
+const SCRATCH_BYTES = 16 * 1024 * 1024;
 
 export interface JpegHeader {
   width: number;
@@ -47,7 +47,6 @@ export interface TurboJpeg {
 type Handle = unknown;
 interface Binding {
   init(): Handle;
-  destroy(handle: Handle): number;
   header(handle: Handle, bytes: Uint8Array, size: number, ...out: number[][]): number;
   decode(
     handle: Handle,
@@ -65,7 +64,6 @@ interface Binding {
 function bind(): Binding {
   const library = koffi.load(TURBOJPEG_LIBRARY);
   const init = library.func('void *tjInitDecompress()');
-  const destroy = library.func('int tjDestroy(void *handle)');
   const header = library.func(
     'int tjDecompressHeader3(void *handle, const uint8_t *jpeg, unsigned long size, _Out_ int *width, _Out_ int *height, _Out_ int *subsampling, _Out_ int *colorspace)',
   );
@@ -74,50 +72,51 @@ function bind(): Binding {
   );
   return {
     init: () => init() as Handle,
-    destroy: (handle) => destroy(handle) as number,
     header: (handle, bytes, size, ...out) => header(handle, bytes, size, ...out) as number,
     decode: (...args) => decode(...args) as number,
   };
 }
 
 /** TJSCALED: a dimension decoded at 1/`shrink`, rounded up as libjpeg-turbo does. */
-export function scaledSize(size: number, shrink: number): number {
+function scaledSize(size: number, shrink: number): number {
   return Math.ceil(size / shrink);
 }
 
 class TurboJpegDecoder implements TurboJpeg {
   private scratch = new Uint8Array(new ArrayBuffer(0));
 
-  constructor(private readonly binding: Binding) {}
+  /** One decompressor for this thread's decoder (loaded once per thread), reused: it is never shared across threads. */
+  constructor(
+    private readonly binding: Binding,
+    private readonly handle: Handle,
+  ) {}
 
   header(bytes: Uint8Array): JpegHeader | undefined {
-    return this.withHandle((handle) => {
-      const [width, height, subsampling, colorspace] = [[0], [0], [0], [0]];
-      if (this.binding.header(handle, bytes, bytes.byteLength, width, height, subsampling, colorspace) !== 0)
-        return undefined;
-      return { width: width[0], height: height[0], cmyk: CMYK_COLORSPACES.has(colorspace[0]) };
-    });
+    const [width, height, subsampling, colorspace] = [[0], [0], [0], [0]];
+    if (
+      this.binding.header(this.handle, bytes, bytes.byteLength, width, height, subsampling, colorspace) !== 0
+    )
+      return undefined;
+    return { width: width[0], height: height[0], cmyk: CMYK_COLORSPACES.has(colorspace[0]) };
   }
 
   decode(bytes: Uint8Array, header: JpegHeader, shrink: 1 | 2 | 4 | 8): RgbPixels | undefined {
-    if (header.cmyk) return undefined;
     const width = scaledSize(header.width, shrink);
     const height = scaledSize(header.height, shrink);
     const data = this.output(width * height * 3);
-    const status = this.withHandle((handle) =>
-      this.binding.decode(
-        handle,
-        bytes,
-        bytes.byteLength,
-        data,
-        width,
-        0,
-        height,
-        PIXEL_FORMAT_RGB,
-        DECODE_FLAGS,
-      ),
+    const status = this.binding.decode(
+      this.handle,
+      bytes,
+      bytes.byteLength,
+      data,
+      width,
+      0,
+      height,
+      PIXEL_FORMAT_RGB,
+      DECODE_FLAGS,
     );
-    // -1 also for warnings (a truncated file, corrupt data): libvips then decides what such a file gives.
+    // -1 also for warnings (a truncated file, corrupt data) and for CMYK, which TurboJPEG cannot turn into RGB:
+    // libvips then decides what such a file gives.
     return status === 0 ? { data, width, height } : undefined;
   }
 
@@ -125,17 +124,6 @@ class TurboJpegDecoder implements TurboJpeg {
     if (bytes > SCRATCH_BYTES) return new Uint8Array(new ArrayBuffer(bytes));
     if (this.scratch.byteLength < bytes) this.scratch = new Uint8Array(new ArrayBuffer(bytes));
     return this.scratch.subarray(0, bytes);
-  }
-
-  /** A handle per call: they are not shared between threads, and one costs a small allocation. */
-  private withHandle<T>(use: (handle: Handle) => T): T {
-    const handle = this.binding.init();
-    if (!handle) throw new Error('tjInitDecompress failed');
-    try {
-      return use(handle);
-    } finally {
-      this.binding.destroy(handle);
-    }
   }
 }
 
@@ -145,7 +133,10 @@ let loaded: { turbo?: TurboJpeg; reason?: string } | undefined;
 export function loadTurboJpeg(): { turbo?: TurboJpeg; reason?: string } {
   if (!loaded) {
     try {
-      loaded = { turbo: new TurboJpegDecoder(bind()) };
+      const binding = bind();
+      const handle = binding.init();
+      if (!handle) throw new Error('tjInitDecompress failed');
+      loaded = { turbo: new TurboJpegDecoder(binding, handle) };
     } catch (error) {
       loaded = { reason: `${TURBOJPEG_LIBRARY} could not be loaded (${(error as Error).message})` };
     }
