@@ -24,7 +24,10 @@ const LIBRARY_IMPORTS = {
   sdk: [],
 };
 
-/** apps/api: what the front-ends stand on. A front-end never imports another (seed is the one exception). */
+/**
+ * apps/api: what the front-ends stand on. A front-end never imports another, and reaches the models and the image
+ * intake only through the data plane: from the libraries below it takes types alone.
+ */
 const APP_FOUNDATION = [
   'common',
   'http',
@@ -36,7 +39,8 @@ const APP_FOUNDATION = [
   'data-plane',
 ];
 const APP_FRONT_ENDS = ['predictions', 'seed', 'models', 'open-inference', 'grpc', 'health', 'demo'];
-const FRONT_END_EXCEPTIONS = { seed: ['predictions'] };
+/** The libraries a front-end reaches only through the data plane (their types are shared vocabulary). */
+const DATA_PLANE_LIBRARIES = ['inference', 'image-fetch', 'imaging'];
 
 /** Specs are white-box tests of several layers at once; the rules are for the code they test. */
 const SPEC = '\\.spec\\.ts$';
@@ -108,13 +112,19 @@ const forbidden = [
   },
   ...APP_FRONT_ENDS.map((frontEnd) => ({
     name: `front-end-${frontEnd}-alone`,
-    comment: `apps/api/src/${frontEnd} imports no other front-end${FRONT_END_EXCEPTIONS[frontEnd] ? ` but ${FRONT_END_EXCEPTIONS[frontEnd].join(', ')}` : ''}.`,
+    comment: `apps/api/src/${frontEnd} imports no other front-end.`,
     severity: 'error',
     from: { path: `^apps/api/src/${alt([frontEnd])}/`, pathNot: [SPEC] },
-    to: {
-      path: `^apps/api/src/${alt(APP_FRONT_ENDS.filter((other) => other !== frontEnd && !(FRONT_END_EXCEPTIONS[frontEnd] ?? []).includes(other)))}/`,
-    },
+    to: { path: `^apps/api/src/${alt(APP_FRONT_ENDS.filter((other) => other !== frontEnd))}/` },
   })),
+  {
+    name: 'front-ends-through-the-data-plane',
+    comment:
+      'A front-end translates its wire format to and from the data plane: it never calls the model registry, the classifier or the image intake itself (types only).',
+    severity: 'error',
+    from: { path: `^apps/api/src/${alt(APP_FRONT_ENDS)}/`, pathNot: [SPEC] },
+    to: { path: `^libs/${alt(DATA_PLANE_LIBRARIES)}/`, dependencyTypesNot: ['type-only'] },
+  },
 ];
 
 module.exports = {

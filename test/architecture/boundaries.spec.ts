@@ -39,6 +39,10 @@ describe('the layout in docs/architecture.md', () => {
       'apps/api/src/seed/seed.controller.ts': "import { s } from '../grpc/status';\nexport const c = s;",
       'apps/api/src/models/models.controller.ts':
         "import { pool } from '../../../../libs/inference/src/workers/pool';\nexport const m = pool;",
+      'apps/api/src/health/health.controller.ts':
+        "import { pool } from '../../../../libs/inference/src/index';\nexport const h = pool;",
+      'apps/api/src/demo/demo.controller.ts':
+        "import type { pool } from '../../../../libs/inference/src/index';\nexport const d: typeof pool = 1;",
       'apps/api/src/common/a.ts': "import { b } from './b';\nexport const a = 1 + b;",
       'apps/api/src/common/b.ts': "import { a } from './a';\nexport const b = () => a;",
     };
@@ -57,8 +61,12 @@ describe('the layout in docs/architecture.md', () => {
       'front-end-seed-alone: apps/api/src/seed/seed.controller.ts → apps/api/src/grpc/status.ts',
       'through-the-index: apps/api/src/models/models.controller.ts → libs/inference/src/workers/pool.ts',
       'no-circular: apps/api/src/common/a.ts → apps/api/src/common/b.ts',
+      'front-ends-through-the-data-plane: apps/api/src/health/health.controller.ts → libs/inference/src/index.ts',
+      'front-ends-through-the-data-plane: apps/api/src/models/models.controller.ts → libs/inference/src/workers/pool.ts',
     ]) {
       expect(report).toContain(violation);
     }
+    // A type-only import is vocabulary, not a call: the rule lets it through.
+    expect(report).not.toContain('apps/api/src/demo/demo.controller.ts');
   }, 120_000);
 });

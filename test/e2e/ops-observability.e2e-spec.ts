@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrpcFrontEnd } from '../../apps/api/src/grpc/grpc-front-end';
+import { grpcClient } from '../support/grpc-client';
 import { serveBytes, startImageServer, type ImageServer } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
@@ -16,6 +18,17 @@ function samples(text: string): Map<string, number> {
     series.set(line.slice(0, cut), Number(line.slice(cut + 1)));
   }
   return series;
+}
+
+/** The sum of every series of `name` whose labels include all of `labels`. */
+function total(series: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const [key, value] of series) {
+    const brace = key.indexOf('{');
+    if ((brace < 0 ? key : key.slice(0, brace)) !== name) continue;
+    if (Object.entries(labels).every(([label, wanted]) => key.includes(`${label}="${wanted}"`))) sum += value;
+  }
+  return sum;
 }
 
 describe('metrics and request ids', () => {
@@ -90,14 +103,20 @@ describe('metrics and request ids', () => {
     expect(text).not.toContain('12345');
     expect(text).not.toContain('no-such-model');
 
-    expect(delta('food_vision_image_fetch_duration_seconds_count{source="url",outcome="ok"}')).toBe(1);
-    expect(delta('food_vision_image_fetch_duration_seconds_count{source="url",outcome="error"}')).toBe(1);
-    expect(delta('food_vision_image_fetch_failures_total{source="url",code="upstream_status"}')).toBe(1);
-    expect(delta('food_vision_inference_duration_seconds_count')).toBe(1);
-    expect(delta('food_vision_inference_duration_seconds_sum')).toBeGreaterThan(0);
-    expect(delta('food_vision_inference_batch_size_count')).toBe(1);
-    expect(delta('food_vision_inference_queue_duration_seconds_count')).toBe(1);
-    expect(delta('food_vision_image_decode_duration_seconds_count')).toBe(1);
+    const v1 = (name: string, labels: Record<string, string> = {}) =>
+      total(after, name, { protocol: 'v1', ...labels }) - total(before, name, { protocol: 'v1', ...labels });
+    expect(v1('food_vision_image_fetch_duration_seconds_count', { source: 'url', outcome: 'ok' })).toBe(1);
+    expect(v1('food_vision_image_fetch_duration_seconds_count', { source: 'url', outcome: 'error' })).toBe(1);
+    expect(v1('food_vision_image_fetch_failures_total', { source: 'url', code: 'upstream_status' })).toBe(1);
+    expect(v1('food_vision_inference_duration_seconds_count')).toBe(1);
+    expect(v1('food_vision_inference_duration_seconds_sum')).toBeGreaterThan(0);
+    expect(v1('food_vision_inference_queue_duration_seconds_count')).toBe(1);
+    expect(v1('food_vision_image_decode_duration_seconds_count')).toBe(1);
+    expect(v1('food_vision_inference_requests_total', { code: 'ok' })).toBe(1);
+    expect(v1('food_vision_inference_requests_total', { code: 'upstream_status' })).toBe(1);
+    expect(v1('food_vision_inference_request_images_count')).toBe(2);
+    // Nothing observes a "batch size" of model runs any more: the workers run one image at a time.
+    expect(text).not.toContain('food_vision_inference_batch_size');
     expect(after.get('food_vision_inference_queue_depth{model="food101-mobilenet-v1-int8"}')).toBe(0);
     expect(after.get('food_vision_inference_running{model="food101-mobilenet-v1-int8"}')).toBe(0);
     expect(
@@ -111,6 +130,74 @@ describe('metrics and request ids', () => {
         'food_vision_inference_rejections_total{model="food101-mobilenet-v1-int8",outcome="overloaded"}',
       ),
     ).toBe(0);
+  });
+
+  it('meters every protocol alike: /v1, the seed route, /v2 (JSON and tensors) and gRPC', async () => {
+    const photo = readFileSync(foodPhotos()[0].path);
+    const port = await running.app.get(GrpcFrontEnd).start(0, '127.0.0.1');
+    const client = grpcClient(`127.0.0.1:${port}`);
+    try {
+      const before = samples(await metrics());
+      const seed = await fetch(
+        `${running.baseUrl}/net/image/prediction/?image_link=${encodeURIComponent(images.url('/pizza.jpg'))}`,
+        { method: 'POST' },
+      );
+      expect(seed.status).toBe(200);
+      const image = { name: 'image', datatype: 'BYTES', shape: [1], data: [photo.toString('base64')] };
+      const tensor = {
+        name: 'input',
+        datatype: 'UINT8',
+        shape: [1, 224, 224, 3],
+        data: new Array(224 * 224 * 3).fill(7),
+      };
+      for (const input of [image, tensor]) {
+        const v2 = await fetch(`${running.baseUrl}/v2/models/food101-mobilenet-v1-int8/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [input] }),
+        });
+        expect(v2.status).toBe(200);
+      }
+      const grpc = await client.call('ModelInfer', {
+        model_name: 'food101-mobilenet-v1-int8',
+        inputs: [
+          { name: 'image', datatype: 'BYTES', shape: [2], contents: { bytes_contents: [photo, photo] } },
+        ],
+      });
+      expect(grpc.error).toBeUndefined();
+      const refused = await client.call('ModelInfer', { model_name: 'no-such-model', inputs: [image] });
+      expect(refused.error).toBeDefined();
+
+      const after = samples(await metrics());
+      const delta = (name: string, labels: Record<string, string>) =>
+        total(after, name, labels) - total(before, name, labels);
+      for (const [protocol, requests, images, fetched, inferred] of [
+        ['seed', 1, 1, 1, 1],
+        ['v2', 2, 2, 1, 2],
+        ['grpc', 1, 3, 2, 2], // the refused call's one image counts among the images sent
+      ] as const) {
+        expect(delta('food_vision_inference_requests_total', { protocol, code: 'ok' }), protocol).toBe(
+          requests,
+        );
+        expect(delta('food_vision_inference_request_images_sum', { protocol }), protocol).toBe(images);
+        expect(delta('food_vision_image_fetch_duration_seconds_count', { protocol }), protocol).toBe(fetched);
+        expect(delta('food_vision_image_decode_duration_seconds_count', { protocol }), protocol).toBe(
+          fetched,
+        );
+        expect(delta('food_vision_inference_queue_duration_seconds_count', { protocol }), protocol).toBe(
+          inferred,
+        );
+        expect(delta('food_vision_inference_duration_seconds_count', { protocol }), protocol).toBe(inferred);
+      }
+      expect(
+        delta('food_vision_inference_requests_total', { protocol: 'grpc', code: 'model_not_found' }),
+      ).toBe(1);
+      expect(
+        delta('food_vision_image_fetch_duration_seconds_count', { protocol: 'seed', source: 'url' }),
+      ).toBe(1);
+    } finally {
+      client.close();
+    }
   });
 
   it('names every metric of its own food_vision_*, counters *_total, durations *_seconds', async () => {

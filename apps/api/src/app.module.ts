@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ImageFetchModule } from '@app/image-fetch';
 import { InferenceModule } from '@app/inference';
 import { validateEnvironment, type EnvironmentVariables } from './config/environment';
+import { DataPlaneModule } from './data-plane/data-plane.module';
 import { DemoModule } from './demo/demo.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
@@ -85,6 +86,7 @@ export class AppModule {
           apiKeys: config.API_KEYS,
           rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         }),
+        DataPlaneModule,
         SeedModule,
         PredictionsModule,
         ModelsModule,

@@ -35,6 +35,11 @@ export interface ImageClassification extends Classification {
   modelInput?: InferenceReply['modelInput'];
 }
 
+/** A classified tensor: the classes, and the time it waited for a free worker. */
+export interface TensorClassification extends Classification {
+  queueMs: number;
+}
+
 export interface ClassifyImageOptions {
   /** Also return the resized RGB input (for showing it; off by default, it costs a copy). */
   keepModelInput?: boolean;
@@ -54,7 +59,7 @@ export interface ClassifierLease {
     signal?: AbortSignal,
     options?: ClassifyImageOptions,
   ): Promise<ImageClassification>;
-  classifyTensor(input: ModelInput, k: number, signal?: AbortSignal): Promise<Classification>;
+  classifyTensor(input: ModelInput, k: number, signal?: AbortSignal): Promise<TensorClassification>;
   release(): void;
 }
 
@@ -84,8 +89,10 @@ export class ClassifierService {
         };
       },
       classifyTensor: async (input, k, signal) => {
+        const submitted = performance.now();
         const reply = await inference.run({ kind: 'tensor', input }, signal);
-        return this.toClassification(resolved, reply.scores, k, reply.inferenceMs);
+        const queueMs = Math.max(0, performance.now() - submitted - reply.inferenceMs);
+        return { ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs), queueMs };
       },
       release: () => held.release(),
     };

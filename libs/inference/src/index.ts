@@ -14,6 +14,7 @@ export {
   type ClassifierLease,
   type ClassifyImageOptions,
   type ImageClassification,
+  type TensorClassification,
 } from './classifier.service';
 export type { RgbImage } from './processing/to-model-input';
 export type { InferenceStats } from './workers/inference-scheduler';

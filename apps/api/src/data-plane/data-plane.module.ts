@@ -1,9 +1,26 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { InferenceDataPlane } from './inference-data-plane';
+import { InferenceQueueMetrics } from './metrics/inference-queue-metrics';
+import { ModelMetrics } from './metrics/model-metrics';
+import { PredictionMetrics } from './metrics/prediction-metrics';
+import { Predictor } from './predictor';
+import { ServingState } from './serving-state';
 
-/** The Open Inference Protocol data plane, for the front-ends that speak the protocol (REST under /v2, gRPC). */
+/**
+ * The one data plane under every front-end: serving state (live, ready, model ready, metadata, list, reload),
+ * prediction (/v1, batch, seed) and inference (/v2, gRPC), metered by protocol. The only part of the app that
+ * calls the model registry, the classifier and the image intake.
+ */
+@Global()
 @Module({
-  providers: [InferenceDataPlane],
-  exports: [InferenceDataPlane],
+  providers: [
+    ServingState,
+    Predictor,
+    InferenceDataPlane,
+    PredictionMetrics,
+    ModelMetrics,
+    InferenceQueueMetrics,
+  ],
+  exports: [ServingState, Predictor, InferenceDataPlane],
 })
 export class DataPlaneModule {}

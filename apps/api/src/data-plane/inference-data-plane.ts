@@ -16,8 +16,18 @@ import type {
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
 import { tensorLabel } from './tensor-label';
 import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
+import { PredictionMetrics } from './metrics/prediction-metrics';
+import type { Protocol } from './protocol';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
+
+/** Which model a request runs on, the front-end it came through, and its cancellation. */
+export interface InferTarget {
+  protocol: Protocol;
+  name: string;
+  version?: string;
+  signal: AbortSignal;
+}
 
 interface RequestedOutput {
   name: string;
@@ -36,13 +46,17 @@ export class InferenceDataPlane {
     private readonly sources: ImageSourceService,
     private readonly classifier: ClassifierService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
+    private readonly metrics: PredictionMetrics,
   ) {}
 
-  async infer(
-    name: string,
-    version: string | undefined,
+  infer(request: InferenceRequest, target: InferTarget): Promise<InferenceResponse> {
+    const images = Math.max(0, request.inputs[0]?.shape[0] ?? 0);
+    return this.metrics.trackRequest(target.protocol, images, () => this.inferWith(request, target));
+  }
+
+  private async inferWith(
     request: InferenceRequest,
-    signal: AbortSignal,
+    { protocol, name, version, signal }: InferTarget,
   ): Promise<InferenceResponse> {
     // The model is resolved once (404 unknown, 503 not ready) and held until every row is computed.
     const lease = this.classifier.lease({ name, version });
@@ -54,7 +68,7 @@ export class InferenceDataPlane {
           `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
         );
       }
-      const rows = await this.probabilities(request.inputs[0], lease, signal);
+      const rows = await this.probabilities(request.inputs[0], lease, signal, protocol);
       return {
         model_name: lease.model.name,
         model_version: lease.model.version,
@@ -71,6 +85,7 @@ export class InferenceDataPlane {
     input: InferenceInput,
     lease: ClassifierLease,
     signal: AbortSignal,
+    protocol: Protocol,
   ): Promise<Float32Array[]> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
     const count = input.shape[0] ?? 0;
@@ -91,16 +106,19 @@ export class InferenceDataPlane {
         );
       }
       tasks = bytesElements(values, tensor).map((base64) => async (taskSignal) => {
-        const bytes = await this.sources.bytes({ kind: 'base64', base64 }, taskSignal);
+        const bytes = await this.metrics.timeImageFetch(protocol, 'base64', () =>
+          this.sources.bytes({ kind: 'base64', base64 }, taskSignal),
+        );
         // k = 0: the answer is the full probability row; no top-k is ranked and then undone.
-        return lease.classifyImage(bytes, 0, taskSignal);
+        return this.metrics.trackInference(protocol, () => lease.classifyImage(bytes, 0, taskSignal));
       });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
         throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${tensorLabel(input.datatype)}.`);
       }
       tasks = modelInputs(values, input.shape, input.datatype, lease.inputSpec, tensor).map(
-        (tensor) => (taskSignal) => lease.classifyTensor(tensor, 0, taskSignal),
+        (tensor) => (taskSignal) =>
+          this.metrics.trackInference(protocol, () => lease.classifyTensor(tensor, 0, taskSignal)),
       );
     } else {
       throw invalid(

@@ -3,10 +3,9 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ModelRegistry } from '@app/inference';
 import type { EnvironmentVariables } from '../config/environment';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
-import { ShutdownState } from '../lifecycle/shutdown-state';
+import { ServingState } from '../data-plane/serving-state';
 import { ApiKeySet } from '../security/api-key-set';
 import type { CallWrapperDeps } from './grpc-call';
 import { GrpcMetrics } from './grpc-metrics';
@@ -33,9 +32,8 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
 
   constructor(
     private readonly config: ConfigService<EnvironmentVariables, true>,
-    private readonly models: ModelRegistry,
+    private readonly serving: ServingState,
     private readonly dataPlane: InferenceDataPlane,
-    private readonly shutdown: ShutdownState,
     private readonly metrics: GrpcMetrics,
   ) {}
 
@@ -67,7 +65,7 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
       logger: this.logger,
       track: (delta) => (this.active += delta),
     };
-    const deps = { models: this.models, dataPlane: this.dataPlane, shutdown: this.shutdown };
+    const deps = { serving: this.serving, dataPlane: this.dataPlane };
     server.addService(definition.inference, inferenceServiceHandlers(wrap, deps));
     server.addService(definition.health, healthServiceHandlers(wrap, deps));
     new ReflectionService(definition.packageDefinition).addToServer(server);

@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
-import { DataPlaneModule } from '../data-plane/data-plane.module';
 import { GrpcFrontEnd } from './grpc-front-end';
 import { GrpcMetrics } from './grpc-metrics';
 
 /** The gRPC front-end; main.ts starts it on GRPC_PORT after the HTTP server listens. */
 @Module({
-  imports: [DataPlaneModule],
   providers: [GrpcFrontEnd, GrpcMetrics],
   exports: [GrpcFrontEnd],
 })

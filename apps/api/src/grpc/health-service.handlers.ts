@@ -1,21 +1,22 @@
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { problem } from '@app/problem';
+import type { ServingState } from '../data-plane/serving-state';
 import { type CallWrapperDeps, unary } from './grpc-call';
-import { type InferenceServiceDeps, serverReady } from './inference-service.handlers';
 
 const SERVICE = 'grpc.health.v1.Health';
 /** The names Check answers for: "" (the server as a whole) and the inference service. */
 export const HEALTH_SERVICES = ['', 'inference.GRPCInferenceService'];
+/** How often a Watch looks at the serving state for a change. */
+export const WATCH_POLL_MS = 200;
+
+type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
 /**
  * grpc.health.v1.Health, so Kubernetes gRPC probes and grpc-health-probe work: SERVING once every model is ready,
- * NOT_SERVING while loading or draining (readiness semantics; probe liveness over HTTP /v2/health/live).
- * Watch is not implemented (UNIMPLEMENTED, which the protocol tells clients not to retry).
+ * NOT_SERVING while loading or draining (the data plane's one readiness rule; liveness is HTTP /v2/health/live).
  */
-export function healthServiceHandlers(
-  wrap: CallWrapperDeps,
-  deps: Pick<InferenceServiceDeps, 'models' | 'shutdown'>,
-) {
-  const current = () => (serverReady(deps) ? 'SERVING' : 'NOT_SERVING');
+export function healthServiceHandlers(wrap: CallWrapperDeps, deps: { serving: ServingState }) {
+  const current = (): ServingStatus => (deps.serving.readiness().ready ? 'SERVING' : 'NOT_SERVING');
   return {
     Check: unary(wrap, `${SERVICE}/Check`, { public: true }, ({ service }: { service: string }) => {
       if (!HEALTH_SERVICES.includes(service)) {
@@ -29,5 +30,46 @@ export function healthServiceHandlers(
     List: unary(wrap, `${SERVICE}/List`, { public: true }, () => ({
       statuses: Object.fromEntries(HEALTH_SERVICES.map((service) => [service, { status: current() }])),
     })),
+    Watch: watch(wrap, current, deps.serving),
+  };
+}
+
+/**
+ * The health protocol's Watch: the status at once, then each change. An unknown service gets SERVICE_UNKNOWN and
+ * the call stays open, as the protocol says. Once the server drains, the last NOT_SERVING is sent and the stream
+ * ends, so the drain does not wait on watchers.
+ */
+function watch(wrap: CallWrapperDeps, current: () => ServingStatus, serving: ServingState) {
+  return (call: ServerWritableStream<{ service: string }, { status: ServingStatus }>) => {
+    const record = wrap.metrics.start(`${SERVICE}/Watch`);
+    const known = HEALTH_SERVICES.includes(call.request.service);
+    const read = (): ServingStatus => (known ? current() : 'SERVICE_UNKNOWN');
+    let sent = read();
+    call.write({ status: sent });
+    const timer = setInterval(() => {
+      const now = read();
+      if (now !== sent) {
+        sent = now;
+        call.write({ status: now });
+      }
+      const readiness = serving.readiness();
+      if (!readiness.ready && readiness.code === 'shutting_down') {
+        if (sent !== 'NOT_SERVING' && known) call.write({ status: 'NOT_SERVING' });
+        stop();
+        call.end();
+        record(status.OK);
+      }
+    }, WATCH_POLL_MS);
+    timer.unref();
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+    call.once('cancelled', () => {
+      if (stopped) return;
+      stop();
+      record(status.CANCELLED);
+    });
   };
 }

@@ -1,8 +1,6 @@
-import { ModelRegistry } from '@app/inference';
 import { problem } from '@app/problem';
 import type { InferenceDataPlane } from '../data-plane/inference-data-plane';
-import { servedModel, toV2ModelMetadata } from '../data-plane/served-model';
-import type { ShutdownState } from '../lifecycle/shutdown-state';
+import type { ServingState } from '../data-plane/serving-state';
 import { API_VERSION } from '../common/api-version';
 import { type CallWrapperDeps, unary } from './grpc-call';
 import { type ModelInferRequest, toInferenceRequest, toModelInferResponse } from './infer-messages';
@@ -10,9 +8,8 @@ import { type ModelInferRequest, toInferenceRequest, toModelInferResponse } from
 const SERVICE = 'inference.GRPCInferenceService';
 
 export interface InferenceServiceDeps {
-  models: ModelRegistry;
+  serving: ServingState;
   dataPlane: InferenceDataPlane;
-  shutdown: ShutdownState;
 }
 
 interface ModelRef {
@@ -20,17 +17,9 @@ interface ModelRef {
   version: string;
 }
 
-function namedModel(deps: InferenceServiceDeps, { name, version }: ModelRef) {
+function named({ name, version }: ModelRef): { name: string; version?: string } {
   if (!name) throw problem('validation_failed', 'name is required: name the model.');
-  return servedModel(deps.models, name, version || undefined);
-}
-
-/** True when every model is loaded and warm and the process is not shutting down (GET /v2/health/ready's rule). */
-export function serverReady({
-  models,
-  shutdown,
-}: Pick<InferenceServiceDeps, 'models' | 'shutdown'>): boolean {
-  return !shutdown.draining && models.readiness().ready;
+  return { name, ...(version ? { version } : {}) };
 }
 
 /**
@@ -41,26 +30,29 @@ export function inferenceServiceHandlers(wrap: CallWrapperDeps, deps: InferenceS
   const method = (name: string) => `${SERVICE}/${name}`;
   return {
     ServerLive: unary(wrap, method('ServerLive'), { public: true }, () => ({ live: true })),
-    ServerReady: unary(wrap, method('ServerReady'), { public: true }, () => ({ ready: serverReady(deps) })),
-    ModelReady: unary(wrap, method('ModelReady'), { public: true }, (request: ModelRef) => ({
-      ready: !deps.shutdown.draining && namedModel(deps, request).state.status === 'ready',
+    ServerReady: unary(wrap, method('ServerReady'), { public: true }, () => ({
+      ready: deps.serving.readiness().ready,
     })),
+    ModelReady: unary(wrap, method('ModelReady'), { public: true }, (request: ModelRef) => {
+      const { name, version } = named(request);
+      return { ready: deps.serving.modelReadiness(name, version).ready };
+    }),
     ServerMetadata: unary(wrap, method('ServerMetadata'), { public: false }, () => ({
       name: 'food-vision-api',
       version: API_VERSION,
       extensions: ['classification'],
     })),
-    ModelMetadata: unary(wrap, method('ModelMetadata'), { public: false }, (request: ModelRef) => ({
-      ...toV2ModelMetadata(namedModel(deps, request)),
-      properties: {},
-    })),
+    ModelMetadata: unary(wrap, method('ModelMetadata'), { public: false }, (request: ModelRef) => {
+      const { name, version } = named(request);
+      return { ...deps.serving.metadata(name, version), properties: {} };
+    }),
     ModelInfer: unary(
       wrap,
       method('ModelInfer'),
       { public: false },
       async (request: ModelInferRequest, { signal }) => {
         const { model, version, body } = toInferenceRequest(request);
-        const response = await deps.dataPlane.infer(model, version, body, signal);
+        const response = await deps.dataPlane.infer(body, { protocol: 'grpc', name: model, version, signal });
         return toModelInferResponse(response, (request.raw_input_contents ?? []).length > 0);
       },
     ),

@@ -1,56 +1,66 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { problem } from '@app/problem';
-import { ShutdownIndicator } from '../lifecycle/shutdown.indicator';
+import { ServingState, type ServerReadiness } from '../data-plane/serving-state';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { HealthStatusDto } from './health-status.dto';
-import { ModelReadinessIndicator } from './model-readiness.indicator';
 
-/** Kubernetes/Heroku probes. Liveness never depends on the model; readiness means loaded and warm. */
+type Checks = HealthStatusDto['details'];
+
+/** Each check of a readiness answer by name: `lifecycle` (draining) and `model` (loaded and warm). */
+function checksOf(readiness: ServerReadiness): Checks {
+  if (readiness.ready) {
+    const [first] = readiness.models;
+    return {
+      lifecycle: { status: 'up' },
+      model: { status: 'up', ...first, ...(readiness.models.length > 1 ? { models: readiness.models } : {}) },
+    };
+  }
+  const modelsReady = Object.keys(readiness.models).length === 0;
+  return {
+    lifecycle:
+      readiness.code === 'shutting_down' ? { status: 'down', reason: readiness.reason } : { status: 'up' },
+    model: modelsReady
+      ? { status: 'up' }
+      : {
+          status: 'down',
+          reason: Object.entries(readiness.models)
+            .map(([name, why]) => `${name}: ${why}`)
+            .join(' '),
+          models: readiness.models,
+        },
+  };
+}
+
+/** Kubernetes/Heroku probes. Liveness never depends on the model; readiness is the data plane's one rule. */
 @ApiTags('health')
 @PublicEndpoint()
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly model: ModelReadinessIndicator,
-    private readonly lifecycle: ShutdownIndicator,
-  ) {}
+  constructor(private readonly serving: ServingState) {}
 
   @Get('live')
-  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @Header('Cache-Control', 'no-cache, no-store, must-revalidate')
   @ApiOperation({ summary: 'Liveness: the process answers HTTP (never depends on the model)' })
   @ApiOkResponse({ type: HealthStatusDto })
-  async getLiveness(): Promise<HealthStatusDto> {
-    const result = await this.health.check([]);
-    return { status: result.status, details: result.details };
+  getLiveness(): HealthStatusDto {
+    return { status: 'ok', details: {} };
   }
 
   @Get('ready')
-  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @Header('Cache-Control', 'no-cache, no-store, must-revalidate')
   @ApiOperation({ summary: 'Readiness: the model is loaded and warmed up; 503 with the reason otherwise' })
   @ApiOkResponse({ type: HealthStatusDto })
   @ApiProblemResponses('model_not_ready', 'shutting_down')
-  async getReadiness(): Promise<HealthStatusDto> {
-    try {
-      const result = await this.health.check([() => this.lifecycle.check(), () => this.model.check()]);
-      return { status: result.status, details: result.details };
-    } catch (error) {
-      if (!(error instanceof ServiceUnavailableException)) throw error;
-      const { details } = error.getResponse() as {
-        details?: Record<string, { status?: string; reason?: string }>;
-      };
-      if (details?.lifecycle?.status === 'down') {
-        throw problem('shutting_down', details.lifecycle.reason ?? 'The service is shutting down.', {
-          checks: details,
-        });
-      }
-      throw problem('model_not_ready', details?.model?.reason ?? 'The service is not ready.', {
-        retry_after_seconds: 5,
-        checks: details,
-      });
-    }
+  getReadiness(): HealthStatusDto {
+    const readiness = this.serving.readiness();
+    const checks = checksOf(readiness);
+    if (readiness.ready) return { status: 'ok', details: checks };
+    if (readiness.code === 'shutting_down') throw problem('shutting_down', readiness.reason, { checks });
+    throw problem('model_not_ready', readiness.reason || 'The service is not ready.', {
+      retry_after_seconds: 5,
+      checks,
+    });
   }
 }

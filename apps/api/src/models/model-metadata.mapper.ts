@@ -1,4 +1,5 @@
-import { DEFAULT_RESIZE_FIDELITY, type ServedModel } from '@app/inference';
+import type { ServedModel } from '@app/inference';
+import { resizeFidelity } from '../data-plane/serving-state';
 import type { ModelMetadataDto, ModelSummaryDto } from './dto/model-metadata.dto';
 
 export function toModelSummary({ name, versions, state, isDefault }: ServedModel): ModelSummaryDto {
@@ -31,7 +32,7 @@ export function toModelMetadata(served: ServedModel): ModelMetadataDto {
       value_range,
       mean,
       std,
-      resize: { ...resize, fidelity: resize.fidelity ?? DEFAULT_RESIZE_FIDELITY },
+      resize: { ...resize, fidelity: resizeFidelity(manifest.input) },
     },
     output_kind: manifest.output.kind,
     license: { ...manifest.license },

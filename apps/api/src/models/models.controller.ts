@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ModelRegistry } from '@app/inference';
+import { ServingState } from '../data-plane/serving-state';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { ModelListDto, ModelMetadataDto } from './dto/model-metadata.dto';
 import { toModelMetadata, toModelSummary } from './model-metadata.mapper';
@@ -10,13 +10,13 @@ const NAME_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', descrip
 @ApiTags('models')
 @Controller('v1/models')
 export class ModelsController {
-  constructor(private readonly models: ModelRegistry) {}
+  constructor(private readonly serving: ServingState) {}
 
   @Get()
   @ApiOperation({ summary: 'List the models this service serves, with their versions and status' })
   @ApiOkResponse({ type: ModelListDto })
   listModels(): ModelListDto {
-    return { models: this.models.servedModels().map(toModelSummary) };
+    return { models: this.serving.list().map(toModelSummary) };
   }
 
   @Get(':name')
@@ -25,7 +25,7 @@ export class ModelsController {
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiProblemResponses('model_not_found')
   getModel(@Param('name') name: string): ModelMetadataDto {
-    return toModelMetadata(this.models.stateOf(name));
+    return toModelMetadata(this.serving.model(name));
   }
 
   @Post(':name/reload')
@@ -39,7 +39,6 @@ export class ModelsController {
   @ApiOkResponse({ type: ModelMetadataDto, description: 'The model now served.' })
   @ApiProblemResponses('model_not_found', 'model_reload_failed')
   async reloadModel(@Param('name') name: string): Promise<ModelMetadataDto> {
-    await this.models.reload(name);
-    return toModelMetadata(this.models.stateOf(name));
+    return toModelMetadata(await this.serving.reload(name));
   }
 }

@@ -1,23 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { HttpMetrics } from './http-metrics';
-import { InferenceQueueMetrics } from './inference-queue-metrics';
 import { MetricsController } from './metrics.controller';
 import { createMetricsRegistry } from './metrics-registry';
-import { ModelMetrics } from './model-metrics';
-import { PredictionMetrics } from './prediction-metrics';
 
-/** `GET /metrics` and the collectors the rest of the app records into. */
+/** `GET /metrics`, its registry, and the HTTP metrics (the data plane registers its own). */
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [
-    { provide: Registry, useFactory: createMetricsRegistry },
-    HttpMetrics,
-    PredictionMetrics,
-    ModelMetrics,
-    InferenceQueueMetrics,
-  ],
-  exports: [Registry, HttpMetrics, PredictionMetrics],
+  providers: [{ provide: Registry, useFactory: createMetricsRegistry }, HttpMetrics],
+  exports: [Registry, HttpMetrics],
 })
 export class MetricsModule {}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ModelRegistry, type ModelManifest, type ServedModel } from '@app/inference';
 import { problem } from '@app/problem';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
+import { ServingState } from '../data-plane/serving-state';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { OpenInferenceController } from './open-inference.controller';
 
@@ -30,6 +31,7 @@ const registry = {
     return { name, isDefault: true, versions: ['2'], state };
   },
   readiness: () => readiness,
+  servedModels: (): ServedModel[] => [{ name: 'food', isDefault: true, versions: ['2'], state }],
 };
 
 let app: INestApplication;
@@ -43,6 +45,7 @@ beforeAll(async () => {
       { provide: ModelRegistry, useValue: registry },
       { provide: InferenceDataPlane, useValue: { infer } },
       { provide: ShutdownState, useValue: shutdown },
+      ServingState,
       {
         provide: ConfigService,
         useValue: { get: (key: string) => ({ MAX_IMAGE_BYTES: 1024 * 1024, MAX_JSON_DEPTH: 64 })[key] },
@@ -81,7 +84,7 @@ describe('the /v2 REST front-end (stubbed registry and data plane)', () => {
     readiness = { ready: false, reasons: { food: 'The model is still loading.' } };
     expect(await get('/v2/health/ready')).toEqual({
       status: 400,
-      body: { error: 'The model is still loading.' },
+      body: { error: 'food: The model is still loading.' },
     });
   });
 
@@ -124,10 +127,13 @@ describe('the /v2 REST front-end (stubbed registry and data plane)', () => {
       });
       expect(response.status).toBe(200);
       expect(infer).toHaveBeenLastCalledWith(
-        'food',
-        version,
         expect.objectContaining(body),
-        expect.any(AbortSignal),
+        expect.objectContaining({
+          protocol: 'v2',
+          name: 'food',
+          signal: expect.any(AbortSignal),
+          ...(version ? { version } : {}),
+        }),
       );
     }
   });
@@ -141,5 +147,18 @@ describe('the /v2 REST front-end (stubbed registry and data plane)', () => {
     expect(response.status).toBe(400);
     expect(Object.keys((await response.json()) as object)).toEqual(['error']);
     expect(infer).not.toHaveBeenCalled();
+  });
+
+  // Last: draining cannot be undone.
+  it('answers server and model readiness as not ready once the server drains, on both routes', async () => {
+    state = { status: 'ready', manifest } as unknown as ServedModel['state'];
+    expect((await get('/v2/models/food/ready')).status).toBe(200);
+    shutdown.begin('SIGTERM');
+    for (const path of ['/v2/health/ready', '/v2/models/food/ready', '/v2/models/food/versions/2/ready']) {
+      const { status, body } = await get(path);
+      expect(status).toBe(400);
+      expect(body.error).toMatch(/shutting down \(SIGTERM\)/);
+    }
+    expect(await get('/v2/health/live')).toEqual({ status: 200, body: { live: true } });
   });
 });

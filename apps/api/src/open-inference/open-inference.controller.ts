@@ -1,8 +1,6 @@
 import { Body, Controller, Get, Param, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ModelRegistry, notReadyReason } from '@app/inference';
-import { ShutdownState } from '../lifecycle/shutdown-state';
 import { API_VERSION } from '../common/api-version';
 import { abortSignalFor } from '../common/request-abort';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
@@ -12,7 +10,7 @@ import { V2ModelReadyDto, V2ServerLiveDto, V2ServerReadyDto } from './dto/v2-hea
 import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
-import { servedModel, toV2ModelMetadata } from '../data-plane/served-model';
+import { ServingState } from '../data-plane/serving-state';
 import { V2ErrorFilter } from './v2-error.filter';
 import { notReady } from './v2-errors';
 import { v2ValidationPipe } from './v2-validation';
@@ -26,9 +24,8 @@ import { v2ValidationPipe } from './v2-validation';
 @Controller('v2')
 export class OpenInferenceController {
   constructor(
-    private readonly models: ModelRegistry,
+    private readonly serving: ServingState,
     private readonly inference: InferenceDataPlane,
-    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get()
@@ -60,22 +57,21 @@ export class OpenInferenceController {
   @ApiOkResponse({ type: V2ServerReadyDto })
   @ApiV2Errors(400)
   serverReady(): V2ServerReadyDto {
-    if (this.shutdown.draining) throw notReady('The server is shutting down.');
-    const { ready, reasons } = this.models.readiness();
-    if (!ready) throw notReady(Object.values(reasons).join(' '));
+    const readiness = this.serving.readiness();
+    if (!readiness.ready) throw notReady(readiness.reason);
     return { ready: true };
   }
 
   @Get('models/:name')
   @ModelMetadataRoute(false)
   modelMetadata(@Param('name') name: string): V2ModelMetadataDto {
-    return toV2ModelMetadata(servedModel(this.models, name));
+    return this.serving.metadata(name);
   }
 
   @Get('models/:name/versions/:version')
   @ModelMetadataRoute(true)
   modelVersionMetadata(@Param('name') name: string, @Param('version') version: string): V2ModelMetadataDto {
-    return toV2ModelMetadata(servedModel(this.models, name, version));
+    return this.serving.metadata(name, version);
   }
 
   @Get('models/:name/ready')
@@ -97,7 +93,7 @@ export class OpenInferenceController {
     @Param('name') name: string,
     @Body(v2ValidationPipe) body: V2InferenceRequestDto,
   ): Promise<V2InferenceResponseDto> {
-    return this.inference.infer(name, undefined, body, abortSignalFor(request));
+    return this.inference.infer(body, { protocol: 'v2', name, signal: abortSignalFor(request) });
   }
 
   @Post('models/:name/versions/:version/infer')
@@ -108,13 +104,12 @@ export class OpenInferenceController {
     @Param('version') version: string,
     @Body(v2ValidationPipe) body: V2InferenceRequestDto,
   ): Promise<V2InferenceResponseDto> {
-    return this.inference.infer(name, version, body, abortSignalFor(request));
+    return this.inference.infer(body, { protocol: 'v2', name, version, signal: abortSignalFor(request) });
   }
 
   private readiness(name: string, version?: string): V2ModelReadyDto {
-    const model = servedModel(this.models, name, version);
-    const reason = notReadyReason(model.name, model.state);
-    if (reason) throw notReady(reason);
+    const model = this.serving.modelReadiness(name, version);
+    if (!model.ready) throw notReady(model.reason ?? `Model ${model.name} is not ready.`);
     return { name: model.name, ready: true };
   }
 }

@@ -3,11 +3,9 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { notFound, sendV2Failure, toV2Failure } from './v2-errors';
 import { OpenInferenceController } from './open-inference.controller';
-import { DataPlaneModule } from '../data-plane/data-plane.module';
 
 @Module({
   controllers: [OpenInferenceController],
-  imports: [DataPlaneModule],
 })
 export class OpenInferenceModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

@@ -2,12 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { ClassifierService } from '@app/inference';
 import type { ImageSource } from '@app/image-fetch';
 import { problem, ProblemError } from '@app/problem';
-import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
-import { mapLimited } from '../common/map-limited';
 import type { EnvironmentVariables } from '../config/environment';
+import { Predictor } from '../data-plane/predictor';
 import { problemBody } from '../problem/problem-response';
 import {
   BatchPredictionItemDto,
@@ -16,9 +14,6 @@ import {
   type BatchPredictionResponseDto,
 } from './batch-prediction.dto';
 import { toPredictionResponse } from './prediction.mapper';
-import type { PredictionResponseDto } from './dto/prediction-response.dto';
-import { resolveTopK } from './top-k';
-import { PredictionService } from './prediction.service';
 
 /** Runs each item of a batch through the single-photo pipeline, in order, one problem per bad item. */
 @Injectable()
@@ -26,8 +21,7 @@ export class BatchPredictionService {
   private readonly logger = new Logger(BatchPredictionService.name);
 
   constructor(
-    private readonly predictions: PredictionService,
-    private readonly classifier: ClassifierService,
+    private readonly predictor: Predictor,
     private readonly config: ConfigService<EnvironmentVariables, true>,
   ) {}
 
@@ -45,22 +39,18 @@ export class BatchPredictionService {
       );
     }
     // Whole-batch refusals come first: an unknown model (404), no model (503), or a top_k no item could satisfy (400).
-    const model = { name: body.model, version: body.model_version };
-    // One version answers the whole batch, even if a reload swaps in another meanwhile.
-    const lease = this.classifier.lease(model);
-    let settled: Array<PromiseSettledResult<PredictionResponseDto>>;
-    try {
-      const topK = resolveTopK(body.top_k, lease.labels.length);
-      settled = await mapLimited(body.items, BATCH_CONCURRENCY, async (item, index) =>
-        toPredictionResponse(
-          await this.predictions.predictWith(lease, itemSource(item, index), topK, signal),
-        ),
-      );
-    } finally {
-      lease.release();
-    }
+    const settled = await this.predictor.predictEach(
+      body.items.map((item, index) => () => itemSource(item, index)),
+      {
+        protocol: 'v1',
+        topK: body.top_k,
+        model: { name: body.model, version: body.model_version },
+        signal,
+      },
+    );
     const results = settled.map((result, index): BatchItemResult => {
-      if (result.status === 'fulfilled') return { status: 200, prediction: result.value };
+      if (result.status === 'fulfilled')
+        return { status: 200, prediction: toPredictionResponse(result.value) };
       const error = this.asProblem(result.reason);
       return { status: error.status, problem: problemBody(error, `${instance}#/items/${index}`) };
     });

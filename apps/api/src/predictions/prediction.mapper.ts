@@ -1,5 +1,5 @@
 import type { PredictionResponseDto } from './dto/prediction-response.dto';
-import type { Prediction } from './prediction.service';
+import type { Prediction } from '../data-plane/predictor';
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 

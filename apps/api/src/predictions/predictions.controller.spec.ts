@@ -10,11 +10,13 @@ import {
   type ModelSelector,
 } from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
+import { Registry } from 'prom-client';
+import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
+import { Predictor } from '../data-plane/predictor';
 import { ProblemDetailsFilter } from '../problem/problem-details.filter';
 import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
 import { BatchPredictionsController } from './batch-predictions.controller';
-import { PredictionService } from './prediction.service';
 import { PredictionsController } from './predictions.controller';
 
 // The /v1 and seed controllers over their real services, with the image intake and the classifier stubbed: the
@@ -72,8 +74,9 @@ beforeAll(async () => {
   const module = await Test.createTestingModule({
     controllers: [SeedController, PredictionsController, BatchPredictionsController],
     providers: [
-      PredictionService,
+      Predictor,
       BatchPredictionService,
+      { provide: PredictionMetrics, useValue: new PredictionMetrics(new Registry()) },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },
       { provide: ConfigService, useValue: { get: (key: string) => ({ MAX_BATCH_ITEMS: 4 })[key] } },

@@ -14,21 +14,21 @@ import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import type { Request } from 'express';
 import type { ImageSource } from '@app/image-fetch';
 import { problem } from '@app/problem';
+import { Predictor } from '../data-plane/predictor';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
+import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from '../problem/prediction-problems';
 import { problemValidationPipe } from '../problem/validation';
 import { ApiJsonOrMultipartBody } from './api-multipart-body.decorator';
 import { PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
 import { parseIncludes, PREDICTION_INCLUDES, toModelInputImage } from './model-input-image';
 import { toPredictionResponse } from './prediction.mapper';
-import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from './prediction-problems';
-import { PredictionService } from './prediction.service';
 import { abortSignalFor } from '../common/request-abort';
 
 @ApiTags('predictions')
 @Controller('v1/predictions')
 export class PredictionsController {
-  constructor(private readonly predictions: PredictionService) {}
+  constructor(private readonly predictor: Predictor) {}
 
   @Post()
   @HttpCode(200)
@@ -74,13 +74,13 @@ export class PredictionsController {
       );
     }
     const withModelInput = parseIncludes(include).has('model_input');
-    const prediction = await this.predictions.predict(
-      this.sourceOf(body, file),
-      body.top_k,
-      abortSignalFor(request),
-      { name: body.model, version: body.model_version },
-      { withModelInput },
-    );
+    const prediction = await this.predictor.predict(this.sourceOf(body, file), {
+      protocol: 'v1',
+      topK: body.top_k,
+      model: { name: body.model, version: body.model_version },
+      signal: abortSignalFor(request),
+      withModelInput,
+    });
     const response = toPredictionResponse(prediction);
     if (prediction.modelInput) response.model_input = await toModelInputImage(prediction.modelInput);
     return response;

@@ -4,7 +4,6 @@ import { MulterModule } from '@nestjs/platform-express';
 import type { EnvironmentVariables } from '../config/environment';
 import { BatchPredictionService } from './batch-prediction.service';
 import { BatchPredictionsController } from './batch-predictions.controller';
-import { PredictionService } from './prediction.service';
 import { PredictionsController } from './predictions.controller';
 
 @Module({
@@ -17,7 +16,6 @@ import { PredictionsController } from './predictions.controller';
     }),
   ],
   controllers: [PredictionsController, BatchPredictionsController],
-  providers: [PredictionService, BatchPredictionService],
-  exports: [PredictionService],
+  providers: [BatchPredictionService],
 })
 export class PredictionsModule {}

@@ -1,10 +1,10 @@
 import { Controller, Get, HttpCode, Post, Query, Req, UsePipes } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from '../predictions/prediction-problems';
-import { PredictionService } from '../predictions/prediction.service';
 import { abortSignalFor } from '../common/request-abort';
+import { Predictor } from '../data-plane/predictor';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
+import { CLASSIFICATION_PROBLEMS, URL_INTAKE_PROBLEMS } from '../problem/prediction-problems';
 import { problemValidationPipe } from '../problem/validation';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { SeedPredictionQueryDto, SeedPredictionResponseDto, WelcomeDto } from './seed-prediction.dto';
@@ -13,7 +13,7 @@ import { SeedPredictionQueryDto, SeedPredictionResponseDto, WelcomeDto } from '.
 @ApiTags('seed-compatible')
 @Controller()
 export class SeedController {
-  constructor(private readonly predictions: PredictionService) {}
+  constructor(private readonly predictor: Predictor) {}
 
   @Get()
   @PublicEndpoint()
@@ -41,10 +41,9 @@ export class SeedController {
     @Req() request: Request,
     @Query() query: SeedPredictionQueryDto,
   ): Promise<SeedPredictionResponseDto> {
-    const { classification } = await this.predictions.predict(
+    const { classification } = await this.predictor.predict(
       { kind: 'url', url: query.image_link },
-      1,
-      abortSignalFor(request),
+      { protocol: 'seed', topK: 1, signal: abortSignalFor(request) },
     );
     const best = classification.predictions[0];
     return { 'model-prediction': best.displayName, 'model-prediction-confidence-score': best.confidence };

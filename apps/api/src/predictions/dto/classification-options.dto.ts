@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
-export const DEFAULT_TOP_K = 5;
+import { DEFAULT_TOP_K } from '../../data-plane/top-k';
 
 /** What a /v1 request may say about the answer: how many classes, from which model. Shared by single and batch. */
 export class ClassificationOptionsDto {

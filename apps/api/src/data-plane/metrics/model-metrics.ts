@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ModelRegistry } from '@app/inference';
-import { METRIC_PREFIX } from './metrics-registry';
+import { METRIC_PREFIX } from '../../observability/metrics-registry';
 
 /**
  * `food_vision_model_info{name,version,format,engine,backend} 1` for each model being served, and each model's

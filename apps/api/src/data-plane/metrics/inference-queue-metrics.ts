@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ModelRegistry, type InferenceStats } from '@app/inference';
-import { METRIC_PREFIX } from './metrics-registry';
+import { METRIC_PREFIX } from '../../observability/metrics-registry';
 
 /** Each ready model's inference queue counters, by model name. */
 function queues(models: ModelRegistry): Array<{ model: string; stats: InferenceStats }> {

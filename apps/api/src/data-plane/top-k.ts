@@ -1,5 +1,7 @@
 import { problem } from '@app/problem';
-import { DEFAULT_TOP_K } from './dto/classification-options.dto';
+
+/** The classes a /v1 answer lists when the request does not say (fewer for a model with fewer labels). */
+export const DEFAULT_TOP_K = 5;
 
 /**
  * The number of classes to answer: the request's `top_k`, else 5 (or every class of a model with fewer).
