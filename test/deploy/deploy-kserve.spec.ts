@@ -171,7 +171,7 @@ describe('deploy/kserve content', () => {
     expect(metric.external.metric.backend).toBe('prometheus');
     expect(metric.external.metric.query).toContain('food_vision_inference_queue_depth');
     // The gauge the query reads is one the service exports.
-    expect(read('apps/api/src/observability/inference-queue-metrics.ts')).toContain(
+    expect(read('apps/api/src/data-plane/metrics/inference-queue-metrics.ts')).toContain(
       "'inference_queue_depth'",
     );
 

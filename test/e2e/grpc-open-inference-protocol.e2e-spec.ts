@@ -283,7 +283,7 @@ describe('Open Inference Protocol over gRPC with the real Food-101 model', () =>
             inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3] }],
             raw_input_contents: [Buffer.alloc(7)],
           },
-          /not a whole number of 4-byte values/,
+          /\(602112 bytes\), but its raw contents have 7 bytes/,
         ],
         [
           {
@@ -291,7 +291,7 @@ describe('Open Inference Protocol over gRPC with the real Food-101 model', () =>
             inputs: [{ name: 'input', datatype: 'INT64', shape: [1] }],
             raw_input_contents: [Buffer.alloc(8)],
           },
-          /raw contents are read for BYTES, FP32 and UINT8 tensors, not INT64/,
+          /Input "input" is FP32 \(or UINT8\), not INT64/,
         ],
         [
           {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ImageSourceService } from '@app/image-fetch';
+import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import { ClassifierService, type ClassifierLease, type Classification } from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
 import { mapLimited } from '../common/map-limited';
@@ -15,7 +15,7 @@ import type {
 } from './inference-request';
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
 import { tensorLabel } from './tensor-label';
-import { bytesElements, flattenTensorData, modelInputs } from './tensor-data';
+import { imageElements, modelInputs } from './tensor-data';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import type { Protocol } from './protocol';
 
@@ -68,25 +68,28 @@ export class InferenceDataPlane {
           `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
         );
       }
-      const rows = await this.probabilities(request.inputs[0], lease, signal, protocol);
+      // The classification extension's classes are the classifier's own top-k, ranked once.
+      const topK = Math.max(0, ...outputs.map((output) => output.classification ?? 0));
+      const rows = await this.classify(request.inputs[0], lease, topK, signal, protocol);
       return {
         model_name: lease.model.name,
         model_version: lease.model.version,
         ...(request.id !== undefined ? { id: request.id } : {}),
-        outputs: outputs.map((output) => toOutput(output, rows, labels)),
+        outputs: outputs.map((output) => toOutput(output, rows, labels.length)),
       };
     } finally {
       lease.release();
     }
   }
 
-  /** One probability row per image, in label order. */
-  private async probabilities(
+  /** One classification per image: its probability row, in label order, and its top `topK` classes. */
+  private async classify(
     input: InferenceInput,
     lease: ClassifierLease,
+    topK: number,
     signal: AbortSignal,
     protocol: Protocol,
-  ): Promise<Float32Array[]> {
+  ): Promise<Classification[]> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
     const count = input.shape[0] ?? 0;
     if (count < 1 || count > maxItems) {
@@ -95,7 +98,6 @@ export class InferenceDataPlane {
       );
     }
     const tensor = tensorLabel(input.name);
-    const values = flattenTensorData(input.data, input.shape, tensor);
     let tasks: ImageTask[];
     if (input.name === IMAGE_INPUT) {
       if (input.datatype !== 'BYTES')
@@ -105,28 +107,30 @@ export class InferenceDataPlane {
           `Input "${IMAGE_INPUT}" must have shape [N] or [N, 1]; it has [${input.shape.join(', ')}].`,
         );
       }
-      tasks = bytesElements(values, tensor).map((base64) => async (taskSignal) => {
-        const bytes = await this.metrics.timeImageFetch(protocol, 'base64', () =>
-          this.sources.bytes({ kind: 'base64', base64 }, taskSignal),
+      tasks = imageElements(input.data, input.shape, tensor).map((element) => async (taskSignal) => {
+        const source: ImageSource =
+          typeof element === 'string'
+            ? { kind: 'base64', base64: element }
+            : { kind: 'bytes', bytes: element };
+        const bytes = await this.metrics.timeImageFetch(protocol, source.kind, () =>
+          this.sources.bytes(source, taskSignal),
         );
-        // k = 0: the answer is the full probability row; no top-k is ranked and then undone.
-        return this.metrics.trackInference(protocol, () => lease.classifyImage(bytes, 0, taskSignal));
+        return this.metrics.trackInference(protocol, () => lease.classifyImage(bytes, topK, taskSignal));
       });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
         throw invalid(`Input "${TENSOR_INPUT}" is FP32 (or UINT8), not ${tensorLabel(input.datatype)}.`);
       }
-      tasks = modelInputs(values, input.shape, input.datatype, lease.inputSpec, tensor).map(
-        (tensor) => (taskSignal) =>
-          this.metrics.trackInference(protocol, () => lease.classifyTensor(tensor, 0, taskSignal)),
+      tasks = modelInputs(input.data, input.shape, input.datatype, lease.inputSpec, tensor).map(
+        (modelInput) => (taskSignal) =>
+          this.metrics.trackInference(protocol, () => lease.classifyTensor(modelInput, topK, taskSignal)),
       );
     } else {
       throw invalid(
         `This model has no input "${tensor}": send "${IMAGE_INPUT}" (BYTES, base64 image files) or "${TENSOR_INPUT}" (FP32, NHWC).`,
       );
     }
-    // FP32, as the protocol's output says.
-    return (await runAll(tasks, signal, tensor)).map(({ probabilities }) => Float32Array.from(probabilities));
+    return runAll(tasks, signal, tensor);
   }
 }
 
@@ -190,22 +194,22 @@ async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): 
   }
 }
 
-function toOutput(output: RequestedOutput, rows: Float32Array[], labels: readonly string[]): InferenceOutput {
+/**
+ * An output over every image: the probabilities as one FP32 block (rows in label order), or Triton's classification
+ * extension, `"<value>:<index>:<label>"` highest first with ties to the lower index, as the classifier ranked them.
+ */
+function toOutput(output: RequestedOutput, rows: Classification[], labelCount: number): InferenceOutput {
   if (output.classification === undefined) {
-    return {
-      name: output.name,
-      shape: [rows.length, labels.length],
-      datatype: 'FP32',
-      data: rows.flatMap((row) => Array.from(row)),
-    };
+    const data = new Float32Array(rows.length * labelCount);
+    rows.forEach((row, index) => data.set(row.probabilities, index * labelCount));
+    return { name: output.name, shape: [rows.length, labelCount], datatype: 'FP32', data };
   }
   const count = output.classification;
-  // Triton's classification extension: "<value>:<index>:<label>", highest first, ties by lower index.
+  // The value is the FP32 probability, as in the probabilities output.
   const data = rows.flatMap((row) =>
-    Array.from(row.keys())
-      .sort((a, b) => row[b] - row[a] || a - b)
+    row.predictions
       .slice(0, count)
-      .map((index) => `${row[index]}:${index}:${labels[index]}`),
+      .map(({ index, label, confidence }) => `${Math.fround(confidence)}:${index}:${label}`),
   );
   return { name: output.name, shape: [rows.length, count], datatype: 'BYTES', data };
 }

@@ -1,14 +1,20 @@
 /**
  * An Open Inference Protocol request and answer as the data plane sees them, whichever front-end (REST JSON,
- * REST binary, gRPC) they came through. BYTES elements are base64 strings, numeric tensors plain numbers: the
- * front-ends decode their wire forms into this one shape, so every request meets the same checks.
+ * REST binary, gRPC) they came through. A tensor's contents stay in the form they arrived in: JSON or typed values,
+ * or raw little-endian bytes, which reach the model without a per-element detour (an image file as its bytes, a
+ * UINT8 or FP32 tensor as typed arrays).
  */
+export type TensorData =
+  /** Row-major elements, flat or nested (JSON `data`, gRPC typed contents); a BYTES element is base64 text (JSON) or bytes. */
+  | { form: 'values'; values: unknown[] }
+  /** Raw bytes (gRPC `raw_input_contents`, REST's binary tensor extension): little-endian, row-major. */
+  | { form: 'raw'; bytes: Uint8Array };
+
 export interface InferenceInput {
   name: string;
   shape: number[];
   datatype: string;
-  /** Row-major elements, flat or nested; BYTES elements are base64 strings. */
-  data: unknown[];
+  data: TensorData;
 }
 
 export interface RequestedOutput {
@@ -23,13 +29,10 @@ export interface InferenceRequest {
   outputs?: RequestedOutput[];
 }
 
-export interface InferenceOutput {
-  name: string;
-  shape: number[];
-  datatype: string;
-  /** FP32: probabilities; BYTES: `"<probability>:<index>:<label>"` strings. */
-  data: Array<number | string>;
-}
+/** Probabilities, one row per image (FP32), or the classification extension's `"<probability>:<index>:<label>"` strings. */
+export type InferenceOutput =
+  | { name: string; shape: number[]; datatype: 'FP32'; data: Float32Array }
+  | { name: string; shape: number[]; datatype: 'BYTES'; data: string[] };
 
 export interface InferenceResponse {
   model_name: string;

@@ -1,11 +1,12 @@
 import { problem } from '@app/problem';
 import type {
+  TensorData,
   InferenceInput,
   InferenceRequest,
   InferenceResponse,
   RequestedOutput,
 } from '../data-plane/inference-request';
-import { decodeRawTensor, encodeRawOutput } from '../data-plane/raw-tensor';
+import { encodeRawOutput } from '../data-plane/raw-tensor';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
 
@@ -63,7 +64,7 @@ export interface ModelInferResponse {
 function typedContents(contents: InferTensorContents, datatype: string): unknown[] {
   switch (datatype) {
     case 'BYTES':
-      return contents.bytes_contents.map((element) => Buffer.from(element).toString('base64'));
+      return contents.bytes_contents;
     case 'FP32':
       return contents.fp32_contents;
     case 'FP64':
@@ -139,12 +140,10 @@ export function toInferenceRequest(request: ModelInferRequest): {
         `Input "${input.name}" has contents although raw_input_contents is used: send the data one way only.`,
       );
     }
-    const data =
+    const data: TensorData =
       raw.length > 0
-        ? decodeRawTensor(raw[index], input.datatype, input.name)
-        : input.contents
-          ? typedContents(input.contents, input.datatype)
-          : [];
+        ? { form: 'raw', bytes: raw[index] }
+        : { form: 'values', values: input.contents ? typedContents(input.contents, input.datatype) : [] };
     return { name: input.name, datatype: input.datatype, shape, data };
   });
   const outputs: RequestedOutput[] = request.outputs.map((output, index) => {
@@ -174,10 +173,8 @@ export function toModelInferResponse(response: InferenceResponse, raw: boolean):
         : {
             contents:
               output.datatype === 'FP32'
-                ? { fp32_contents: output.data as number[] }
-                : {
-                    bytes_contents: (output.data as string[]).map((element) => Buffer.from(element, 'utf8')),
-                  },
+                ? { fp32_contents: Array.from(output.data) }
+                : { bytes_contents: output.data.map((element) => Buffer.from(element, 'utf8')) },
           }),
     })),
     raw_output_contents: raw ? response.outputs.map(encodeRawOutput) : [],

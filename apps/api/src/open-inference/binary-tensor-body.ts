@@ -5,7 +5,6 @@ import { from, type Observable, switchMap } from 'rxjs';
 import { problem } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
 import { exceedsJsonDepth, jsonTooDeep } from '../http/json-depth';
-import { decodeRawTensor } from '../data-plane/raw-tensor';
 import { tensorLabel } from '../data-plane/tensor-label';
 
 /** Binary tensor data extension: the length of the JSON part of the body; tensor bytes follow it. */
@@ -13,12 +12,20 @@ export const INFERENCE_HEADER_CONTENT_LENGTH = 'inference-header-content-length'
 
 const invalid = (detail: string) => problem('validation_failed', detail);
 
+/** Each binary input's bytes, by its index in `inputs`, for the requests that sent any. */
+const BINARY_TENSORS = new WeakMap<Request, ReadonlyMap<number, Buffer>>();
+
+/** The tensor bytes that followed the JSON of this request, by input index (none for an all-JSON request). */
+export function binaryTensors(request: Request): ReadonlyMap<number, Buffer> {
+  return BINARY_TENSORS.get(request) ?? new Map();
+}
+
 /**
  * Reads inference bodies the JSON parser left alone (it only takes application/json): a JSON header followed by
  * tensor bytes (binary tensor data extension, `Inference-Header-Content-Length`), or JSON sent without a JSON
- * content type. The tensor bytes become ordinary `data` (BYTES elements as base64 strings), so validation and
- * inference see one request shape. An interceptor rather than a middleware: it runs before the validation pipe,
- * and its errors reach the V2 filter.
+ * content type. The tensor bytes stay bytes: each binary input's slice of the body is kept for the controller
+ * (`binaryTensors`), and its `data` stays absent, so validation sees the JSON alone. An interceptor rather than a
+ * middleware: it runs before the validation pipe, and its errors reach the V2 filter.
  */
 @Injectable()
 export class BinaryTensorBodyInterceptor implements NestInterceptor {
@@ -65,7 +72,13 @@ export class BinaryTensorBodyInterceptor implements NestInterceptor {
         'there is no Inference-Header-Content-Length header',
       );
     } else {
-      request.body = withBinaryTensors(body, headerLength(String(header), body.length), this.maxDepth);
+      const { json, tensors } = splitBinaryBody(
+        body,
+        headerLength(String(header), body.length),
+        this.maxDepth,
+      );
+      request.body = json;
+      BINARY_TENSORS.set(request, tensors);
     }
   }
 }
@@ -86,11 +99,13 @@ interface BinaryInput {
   data?: unknown;
 }
 
-function inputsOf(request: unknown): BinaryInput[] {
+/** The inputs of a request that are objects, with their index in `inputs`. */
+function inputsOf(request: unknown): Array<{ input: BinaryInput; index: number }> {
   const inputs = (request as { inputs?: unknown } | null)?.inputs;
-  return Array.isArray(inputs)
-    ? inputs.filter((input): input is BinaryInput => typeof input === 'object' && input !== null)
-    : [];
+  if (!Array.isArray(inputs)) return [];
+  return inputs.flatMap((input: unknown, index) =>
+    typeof input === 'object' && input !== null ? [{ input: input, index }] : [],
+  );
 }
 
 function hasBinarySize(input: BinaryInput): boolean {
@@ -100,7 +115,7 @@ function hasBinarySize(input: BinaryInput): boolean {
 
 /** A body without binary tensor bytes: an input that declares binary_data_size has nothing to read. */
 function refuseBinaryInputs(request: unknown, why: string): unknown {
-  const binary = inputsOf(request).find(hasBinarySize);
+  const binary = inputsOf(request).find(({ input }) => hasBinarySize(input))?.input;
   if (binary) {
     throw invalid(
       `Input "${tensorLabel(binary.name)}" has parameters.binary_data_size, but ${why}: send the JSON, then the tensor bytes, with Inference-Header-Content-Length giving the JSON's length (binary tensor data extension), or put the values in "data" without binary_data_size.`,
@@ -125,11 +140,16 @@ function headerLength(header: string, bodyLength: number): number {
   return length;
 }
 
-/** The JSON header with each binary input's bytes decoded into its `data`, in the order the inputs are listed. */
-function withBinaryTensors(body: Buffer, length: number, maxDepth: number): unknown {
-  const request = parseJson(body.subarray(0, length), maxDepth);
+/** The JSON header, and each binary input's bytes (a view of the body), in the order the inputs are listed. */
+function splitBinaryBody(
+  body: Buffer,
+  length: number,
+  maxDepth: number,
+): { json: unknown; tensors: Map<number, Buffer> } {
+  const json = parseJson(body.subarray(0, length), maxDepth);
+  const tensors = new Map<number, Buffer>();
   let offset = length;
-  for (const input of inputsOf(request)) {
+  for (const { input, index } of inputsOf(json)) {
     if (!hasBinarySize(input)) continue;
     const tensor = tensorLabel(input.name);
     const size = input.parameters?.binary_data_size;
@@ -148,7 +168,7 @@ function withBinaryTensors(body: Buffer, length: number, maxDepth: number): unkn
         `Input "${tensor}" has binary_data_size ${size}, but only ${body.length - offset} bytes of the body are left after the JSON and the inputs before it.`,
       );
     }
-    input.data = decodeRawTensor(body.subarray(offset, offset + size), input.datatype, tensor);
+    tensors.set(index, body.subarray(offset, offset + size));
     offset += size;
   }
   if (offset !== body.length) {
@@ -156,5 +176,5 @@ function withBinaryTensors(body: Buffer, length: number, maxDepth: number): unkn
       `The body has ${body.length - offset} bytes after the JSON and the binary inputs it declares: check Inference-Header-Content-Length and each binary_data_size.`,
     );
   }
-  return request;
+  return { json, tensors };
 }

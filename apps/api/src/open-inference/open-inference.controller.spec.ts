@@ -127,7 +127,11 @@ describe('the /v2 REST front-end (stubbed registry and data plane)', () => {
       });
       expect(response.status).toBe(200);
       expect(infer).toHaveBeenLastCalledWith(
-        expect.objectContaining(body),
+        {
+          inputs: [
+            { name: 'image', datatype: 'BYTES', shape: [1], data: { form: 'values', values: ['cGhvdG8='] } },
+          ],
+        },
         expect.objectContaining({
           protocol: 'v2',
           name: 'food',

@@ -11,7 +11,9 @@ import { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inferenc
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/v2-metadata.dto';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
 import { ServingState } from '../data-plane/serving-state';
+import { binaryTensors } from './binary-tensor-body';
 import { V2ErrorFilter } from './v2-error.filter';
+import { toInferenceRequest, toV2Response } from './v2-messages';
 import { notReady } from './v2-errors';
 import { v2ValidationPipe } from './v2-validation';
 
@@ -93,7 +95,7 @@ export class OpenInferenceController {
     @Param('name') name: string,
     @Body(v2ValidationPipe) body: V2InferenceRequestDto,
   ): Promise<V2InferenceResponseDto> {
-    return this.inference.infer(body, { protocol: 'v2', name, signal: abortSignalFor(request) });
+    return this.infer(request, body, name);
   }
 
   @Post('models/:name/versions/:version/infer')
@@ -104,7 +106,22 @@ export class OpenInferenceController {
     @Param('version') version: string,
     @Body(v2ValidationPipe) body: V2InferenceRequestDto,
   ): Promise<V2InferenceResponseDto> {
-    return this.inference.infer(body, { protocol: 'v2', name, version, signal: abortSignalFor(request) });
+    return this.infer(request, body, name, version);
+  }
+
+  private async infer(
+    request: Request,
+    body: V2InferenceRequestDto,
+    name: string,
+    version?: string,
+  ): Promise<V2InferenceResponseDto> {
+    const response = await this.inference.infer(toInferenceRequest(body, binaryTensors(request)), {
+      protocol: 'v2',
+      name,
+      ...(version !== undefined ? { version } : {}),
+      signal: abortSignalFor(request),
+    });
+    return toV2Response(response);
   }
 
   private readiness(name: string, version?: string): V2ModelReadyDto {

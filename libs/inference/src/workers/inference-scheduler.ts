@@ -47,6 +47,16 @@ function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A tensor task's input moves to the worker instead of being copied when it owns its whole buffer (the data plane
+ * builds each one so); image bytes are copied, since the caller's buffer may be shared (a body, a pool slab).
+ */
+function transferOf(task: InferenceTask): ArrayBuffer[] {
+  if (task.kind !== 'tensor') return [];
+  const { data } = task.input;
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer] : [];
+}
+
 type InferencePool = WorkerPool<InferenceWorkerSetup, InferenceTask, InferenceReply, InferenceInfo>;
 
 /**
@@ -109,7 +119,7 @@ export class InferenceScheduler {
       threadsPerWorker,
     };
     const execute = (task: InferenceTask) =>
-      pool.run(task).catch((error: unknown) => {
+      pool.run(task, transferOf(task)).catch((error: unknown) => {
         if (error instanceof WorkerCrashedError) {
           throw problem(
             'inference_worker_failed',

@@ -552,9 +552,9 @@ export type V2RequestInput = {
         [key: string]: string | number | boolean;
     };
     /**
-     * BYTES: base64 strings of encoded image files. FP32/UINT8: the values, row-major, flat or nested.
+     * BYTES: base64 strings of encoded image files. FP32/UINT8: the values, row-major, flat or nested. Absent when the tensor is sent as bytes after the JSON (binary tensor data extension, `parameters.binary_data_size`).
      */
-    data: Array<V2TensorData | number | string | boolean>;
+    data?: Array<V2TensorData | number | string | boolean>;
 };
 
 /**

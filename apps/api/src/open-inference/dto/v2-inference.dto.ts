@@ -57,13 +57,14 @@ export class V2RequestInputDto {
   @IsObject()
   parameters?: Record<string, string | number | boolean>;
 
-  @ApiProperty(
+  @ApiPropertyOptional(
     tensorDataProperty(
-      'BYTES: base64 strings of encoded image files. FP32/UINT8: the values, row-major, flat or nested.',
+      'BYTES: base64 strings of encoded image files. FP32/UINT8: the values, row-major, flat or nested. Absent when the tensor is sent as bytes after the JSON (binary tensor data extension, `parameters.binary_data_size`).',
     ),
   )
+  @IsOptional()
   @IsArray()
-  data!: unknown[];
+  data?: unknown[];
 }
 
 @ApiSchema({ name: 'V2RequestOutputParameters', description: 'Per-output options.' })
