@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtEntrypoint } from '../support/deploy-files';
+import { parseResponses } from '../support/http-responses';
 import { buildApp, freePort, runNode, type ServerProcess } from '../support/built-server';
 import { serveBytes, startImageServer, type ImageServer, type Route } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
@@ -20,40 +21,6 @@ import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 const MODEL = FIXTURE_MODELS.food101Tflite;
 const HELD_NAMES = ['keep-alive', '1', '2', '3', '4', 'never'];
 const photo = readFileSync(foodPhotos()[0].path);
-
-interface HttpAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Parses the HTTP/1.1 responses a socket received, in order (Content-Length bodies only, as this app sends). */
-function parseResponses(raw: Buffer): HttpAnswer[] {
-  const answers: HttpAnswer[] = [];
-  let offset = 0;
-  while (offset < raw.length) {
-    const headEnd = raw.indexOf('\r\n\r\n', offset);
-    if (headEnd < 0) throw new Error(`Truncated response head: ${raw.subarray(offset).toString()}`);
-    const [statusLine, ...lines] = raw.subarray(offset, headEnd).toString('latin1').split('\r\n');
-    const headers = Object.fromEntries(
-      lines.map((line) => [
-        line.slice(0, line.indexOf(':')).toLowerCase(),
-        line.slice(line.indexOf(':') + 1).trim(),
-      ]),
-    );
-    const length = Number(headers['content-length']);
-    if (!Number.isInteger(length)) throw new Error(`No Content-Length in ${statusLine}`);
-    const bodyStart = headEnd + 4;
-    if (bodyStart + length > raw.length) throw new Error(`Truncated body after ${statusLine}`);
-    answers.push({
-      status: Number(statusLine.split(' ')[1]),
-      headers,
-      body: raw.subarray(bodyStart, bodyStart + length).toString('utf8'),
-    });
-    offset = bodyStart + length;
-  }
-  return answers;
-}
 
 describe('the built server as a process (what the container runs)', () => {
   let outDir: string;

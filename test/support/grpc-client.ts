@@ -70,6 +70,8 @@ export interface GrpcTestClient {
     options?: { deadlineMs?: number; metadata?: Record<string, string> },
   ): Promise<CallResult>;
   health(method: 'Check' | 'List', request: object): Promise<CallResult<Record<string, unknown>>>;
+  /** grpc.health.v1 Watch: the statuses received so far, and when the stream ended (OK or an error). */
+  watch(service: string): { statuses: string[]; ended: Promise<ServiceError | undefined>; cancel(): void };
   reflection(request: object): Promise<unknown>;
   close(): void;
 }
@@ -113,6 +115,18 @@ export function grpcClient(
   return {
     call: (method, request, opts) => unary(inference, method, request, opts),
     health: (method, request) => unary(health, method, request),
+    watch: (service) => {
+      const statuses: string[] = [];
+      const stream = (
+        health as unknown as { Watch(request: object): NodeJS.ReadableStream & { cancel(): void } }
+      ).Watch({ service });
+      stream.on('data', (message: { status: string }) => statuses.push(message.status));
+      const ended = new Promise<ServiceError | undefined>((resolve) => {
+        stream.once('error', (error: ServiceError) => resolve(error));
+        stream.once('end', () => resolve(undefined));
+      });
+      return { statuses, ended, cancel: () => stream.cancel() };
+    },
     reflection: (request) =>
       new Promise((resolve, reject) => {
         const stream = (
