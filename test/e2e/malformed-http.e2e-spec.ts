@@ -2,6 +2,8 @@
  * Malformed HTTP over raw sockets to 127.0.0.1: each gets a 4xx or a closed connection, never a 5xx or a
  * socket held forever, and the server keeps classifying a real photo meanwhile and afterwards.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,4 +232,39 @@ describe('malformed HTTP', () => {
   it('still classifies the pizza after all of it', async () => {
     await classifiesPizza(running);
   });
+});
+
+describe('a refused body that is still arriving (lingering close)', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startTestApp(FIXTURE_MODELS.food101Tflite, {}, { waitForModel: false });
+  });
+
+  afterAll(() => running?.close());
+
+  // Python's urllib sends the whole body before it reads the answer: were the socket closed with the body unread,
+  // it would get "Broken pipe" (or a reset) instead of the 413.
+  it('gives the 413 to a client that sends its whole 42 MB body before reading (urllib)', async () => {
+    const script = [
+      'import json, sys, urllib.request, urllib.error',
+      'body = b\'{"items": [{"image": "\' + b"A" * (42 * 1024 * 1024) + b\'"}]}\'',
+      'request = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})',
+      'try:',
+      '    urllib.request.urlopen(request, timeout=60)',
+      '    print("200")',
+      'except urllib.error.HTTPError as error:',
+      '    print(error.code, json.loads(error.read())["code"])',
+      'except Exception as error:',
+      '    print("failed", type(error).__name__, error)',
+    ].join('\n');
+    // Not spawnSync: the server under test runs in this process and must keep serving meanwhile.
+    const run = await promisify(execFile)(
+      '/usr/bin/python3',
+      ['-c', script, `${running.baseUrl}/v1/predictions/batch`],
+      { encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('413 payload_too_large');
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { EnvironmentVariables } from './config/environment';
 import { refuseDeclaredOversize } from './http/declared-length';
+import { lingeringClose } from './http/lingering-close';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { verifyJsonDepth } from './http/json-depth';
 import { InFlightRequests } from './lifecycle/in-flight-requests';
@@ -39,6 +40,8 @@ export async function createApp(
   app.use(requestLogContext(await app.resolve(PinoLogger)));
   app.use(app.get(InFlightRequests).middleware);
   app.use(app.get(HttpMetrics).middleware);
+  // A refused body still arriving is read off the wire after the answer, so every client gets the status.
+  app.use(lingeringClose());
   // Before anything can answer (body-parser errors included), so every response carries them.
   app.use(securityHeaders());
   const proxyHops = config.get('TRUST_PROXY_HOPS', { infer: true });
