@@ -24,16 +24,17 @@ export const LINGERING_CLOSE: LingeringCloseOptions = {
  */
 export function lingeringClose(options: LingeringCloseOptions = LINGERING_CLOSE): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
-    const socket = request.socket as Socket & { destroySoon?: () => void };
+    const socket = request.socket as Socket & { destroySoon?: (this: Socket) => void };
     const original = socket.destroySoon;
     if (typeof original === 'function') {
       // Node closes a finished `Connection: close` response's socket with destroySoon(); for this request only.
-      socket.destroySoon = function lingerIfUnread(this: Socket) {
-        if (request.complete) return original.call(this);
-        linger(socket, request, options);
+      const lingerIfUnread = () => {
+        if (request.complete) original.call(socket);
+        else linger(socket, request, options);
       };
+      socket.destroySoon = lingerIfUnread;
       response.once('close', () => {
-        if (socket.destroySoon !== original) socket.destroySoon = original;
+        if (socket.destroySoon === lingerIfUnread) socket.destroySoon = original;
       });
     }
     next();
