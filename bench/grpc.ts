@@ -7,14 +7,15 @@
  * JPEG, gRPC JPEG bytes, gRPC raw UINT8 and FP32 tensors). Writes bench/results-grpc.md. Numbers vary by host.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { credentials, loadPackageDefinition, type GrpcObject, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import sharp from 'sharp';
+import type { OipJob, OipRequest, OipResult } from './lib/oip-load-process';
 
 const { values } = parseArgs({
   options: {
@@ -40,36 +41,50 @@ const freePort = () =>
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-interface Round {
+interface Round extends OipResult {
   name: string;
-  requests: number;
-  errors: number;
-  seconds: number;
-  latencies: number[];
+  /** The server process's CPU time (user + system) over the round, in ms. */
+  serverCpuMs: number;
 }
 
-/** Runs `send` from `connections` loops for `seconds`, each loop waiting for its answer before the next call. */
-async function round(name: string, send: () => Promise<boolean>): Promise<Round> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        if (await send()) latencies.push(performance.now() - t);
-        else errors++;
-      }
-    }),
+/** A process's CPU time so far (user + system), in ms, from /proc (clock ticks of 10 ms). */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
+/** One round from a load generator in its own process: started, readied (requests encoded), then let go. */
+function round(
+  name: string,
+  job: Omit<OipJob, 'seconds' | 'connections'>,
+  serverPid: number,
+): Promise<Round> {
+  const tsx = createRequire(__filename).resolve('tsx/cjs');
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      tsx,
+      join(__dirname, 'lib', 'oip-load-process.ts'),
+      JSON.stringify({ ...job, seconds: SECONDS, connections: CONNECTIONS }),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  return {
-    name,
-    requests: latencies.length,
-    errors,
-    seconds: (performance.now() - started) / 1000,
-    latencies,
-  };
+  const lines = createInterface({ input: child.stdout });
+  let cpuBefore = 0;
+  return new Promise<Round>((resolve, reject) => {
+    lines.on('line', (line) => {
+      if (line === 'ready') {
+        cpuBefore = cpuMs(serverPid);
+        child.stdin.end('go\n');
+      } else if (line.startsWith('{')) {
+        resolve({ name, serverCpuMs: cpuMs(serverPid) - cpuBefore, ...(JSON.parse(line) as OipResult) });
+      }
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`The load generator of "${name}" exited with ${code} without a result.`)),
+    );
+  });
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -112,88 +127,50 @@ async function main(): Promise<void> {
     const readyMs = performance.now() - t0;
     const idleRss = rssMiB(child.pid!);
 
-    const photo = readFileSync(
-      join(
-        PHOTOS,
-        readdirSync(PHOTOS)
-          .filter((f) => f.endsWith('.jpg'))
-          .sort()[0],
-      ),
+    const photoPath = join(
+      PHOTOS,
+      readdirSync(PHOTOS)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()[0],
     );
-    const pixels = await sharp(photo).removeAlpha().resize(224, 224, { fit: 'fill' }).raw().toBuffer();
-    const fp32 = Buffer.from(Float32Array.from(pixels).buffer);
-    const root = loadPackageDefinition(
-      loadSync(join('apps', 'api', 'src', 'grpc', 'proto', 'open_inference_grpc.proto'), {
-        keepCase: true,
-        longs: Number,
-        defaults: true,
-        oneofs: true,
-      }),
+    const photo = readFileSync(photoPath);
+    const pixelsPath = join(mkdtempSync(join(tmpdir(), 'bench-grpc-')), 'pixels.rgb');
+    writeFileSync(
+      pixelsPath,
+      await sharp(photo).removeAlpha().resize(224, 224, { fit: 'fill' }).raw().toBuffer(),
     );
-    const Service = (root.inference as GrpcObject).GRPCInferenceService as unknown as new (
-      address: string,
-      creds: ReturnType<typeof credentials.createInsecure>,
-    ) => { ModelInfer(request: object, callback: (error: ServiceError | null) => void): void; close(): void };
-    const clients = Array.from(
-      { length: CONNECTIONS },
-      () => new Service(`127.0.0.1:${grpcPort}`, credentials.createInsecure()),
-    );
-    let next = 0;
-    const infer = (request: object) =>
-      new Promise<boolean>((done) =>
-        clients[next++ % clients.length].ModelInfer(request, (error) => done(!error)),
-      );
-    const restBody = JSON.stringify({
-      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [photo.toString('base64')] }],
+    const job = (request: OipRequest) => ({
+      request,
+      httpPort,
+      grpcPort,
+      model: MODEL,
+      photo: photoPath,
+      pixels: pixelsPath,
     });
-    const rest = () =>
-      fetch(`http://127.0.0.1:${httpPort}/v2/models/${MODEL}/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: restBody,
-      }).then(
-        async (response) => {
-          await response.arrayBuffer();
-          return response.ok;
-        },
-        () => false,
-      );
-    const grpcJpeg = {
-      model_name: MODEL,
-      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [photo] } }],
-    };
-    const rawLength = Buffer.alloc(4);
-    rawLength.writeUInt32LE(photo.length);
-    const grpcRawJpeg = {
-      model_name: MODEL,
-      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1] }],
-      raw_input_contents: [Buffer.concat([rawLength, photo])],
-    };
-    const tensor = (datatype: string, raw: Buffer) => ({
-      model_name: MODEL,
-      inputs: [{ name: 'input', datatype, shape: [1, 224, 224, 3] }],
-      raw_input_contents: [raw],
-    });
-
-    await round('warm-up', rest);
+    await round('warm-up', job('rest-jpeg'), child.pid!);
     let peakRss = idleRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(child.pid!))), 200);
     const rounds = [
-      await round('REST /v2 JSON, base64 JPEG', rest),
-      await round('gRPC, JPEG in bytes_contents', () => infer(grpcJpeg)),
-      await round('gRPC, JPEG in raw_input_contents', () => infer(grpcRawJpeg)),
-      await round('gRPC, UINT8 tensor raw [1,224,224,3]', () => infer(tensor('UINT8', pixels))),
-      await round('gRPC, FP32 tensor raw [1,224,224,3]', () => infer(tensor('FP32', fp32))),
+      await round('REST /v2 JSON, base64 JPEG', job('rest-jpeg'), child.pid!),
+      await round('gRPC, JPEG in bytes_contents', job('grpc-jpeg'), child.pid!),
+      await round('gRPC, JPEG in raw_input_contents', job('grpc-raw-jpeg'), child.pid!),
+      await round('gRPC, UINT8 tensor raw [1,224,224,3]', job('grpc-uint8'), child.pid!),
+      await round('gRPC, FP32 tensor raw [1,224,224,3]', job('grpc-fp32'), child.pid!),
     ];
     clearInterval(sampler);
-    clients.forEach((client) => client.close());
+    const rate = (index: number) => rounds[index].requests / rounds[index].seconds;
+    const ratios = [
+      ['raw UINT8 tensor ÷ JPEG in raw_input_contents (target ≥ 1)', rate(3) / rate(2)],
+      ['raw FP32 tensor ÷ JPEG in raw_input_contents (target ≥ 0.9)', rate(4) / rate(2)],
+      ['REST /v2 ÷ gRPC, the same JPEG (target ≥ 0.9)', rate(0) / rate(1)],
+    ] as const;
 
     const lines = [
       '# Benchmark: Open Inference Protocol over gRPC beside REST',
       '',
       `Written by \`npm run bench:grpc\` on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'CPU'}, ${availableParallelism()} CPUs; Node ${process.version}; load average ${loadavg()[0].toFixed(1)} at the end (above ${availableParallelism()} means other processes shared the CPUs and every number is lower than on a quiet host).`,
       `The built server as KServe starts it (\`--model_name=${MODEL} --model_dir=<plain folder> --http_port --grpc_port\`, manifest drafted), STM32 Food-101 MobileNetV1 0.5 int8 TFLite, default INFERENCE_WORKERS (${availableParallelism()}).`,
-      `Each round: ${CONNECTIONS} closed loops for ${SECONDS} s on 127.0.0.1, one photo per request (${photo.length} bytes JPEG). The load generator runs in the bench process beside the server, so both share the CPUs: compare rounds, not hosts.`,
+      `Each round: ${CONNECTIONS} closed loops for ${SECONDS} s on 127.0.0.1, one photo per request (${photo.length} bytes JPEG). Each round's load generator runs in its own process and sends requests it encoded once before the round (so its encoding is not billed to the server), but it shares the ${availableParallelism()} CPUs with the server: compare rounds, not hosts.`,
       '',
       '| | value |',
       '| --- | --- |',
@@ -201,12 +178,16 @@ async function main(): Promise<void> {
       `| RSS idle, model loaded | ${idleRss.toFixed(0)} MiB |`,
       `| RSS peak during the rounds | ${peakRss.toFixed(0)} MiB |`,
       '',
-      '| round | req/s | p50 | p99 | errors |',
-      '| --- | --- | --- | --- | --- |',
+      '| round | req/s | p50 | p99 | errors | server CPU per request | load generator CPU per request |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
       ...rounds.map((r) => {
         const sorted = [...r.latencies].sort((a, b) => a - b);
-        return `| ${r.name} | ${(r.requests / r.seconds).toFixed(1)} | ${percentile(sorted, 0.5)?.toFixed(1)} ms | ${percentile(sorted, 0.99)?.toFixed(1)} ms | ${r.errors} |`;
+        return `| ${r.name} | ${(r.requests / r.seconds).toFixed(1)} | ${percentile(sorted, 0.5)?.toFixed(1)} ms | ${percentile(sorted, 0.99)?.toFixed(1)} ms | ${r.errors} | ${(r.serverCpuMs / Math.max(1, r.requests)).toFixed(1)} ms | ${(r.clientCpuMs / Math.max(1, r.requests)).toFixed(1)} ms |`;
       }),
+      '',
+      '| ratio | value |',
+      '| --- | --- |',
+      ...ratios.map(([what, value]) => `| ${what} | ${value.toFixed(2)} |`),
       '',
     ];
     writeFileSync(join('bench', 'results-grpc.md'), lines.join('\n'));

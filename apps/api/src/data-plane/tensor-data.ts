@@ -148,8 +148,9 @@ function element(
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Model inputs straight from raw tensor bytes: one copy of each image's bytes (which also aligns FP32 values), then
- * typed-array loops only where the value type changes; no element becomes a JavaScript number array.
+ * Model inputs straight from raw tensor bytes, with no element becoming a JavaScript number array: UINT8 pixels
+ * are one copy per image; FP32 values are read in place (or from one aligned copy) and checked, and converted in
+ * the same pass where the model takes uint8.
  */
 function rawModelInputs(
   bytes: Uint8Array,
@@ -168,46 +169,68 @@ function rawModelInputs(
     );
   }
   const modelShape: ModelInput['shape'] = [1, height, width, 3];
-  return Array.from({ length: count }, (_, image) => {
-    const own: Uint8Array<ArrayBuffer> = new Uint8Array(
-      bytes.subarray(image * size * bytesPer, (image + 1) * size * bytesPer),
-    );
+  const inputs: ModelInput[] = [];
+  for (let image = 0; image < count; image++) {
+    const part = bytes.subarray(image * size * bytesPer, (image + 1) * size * bytesPer);
     if (datatype === 'UINT8') {
-      if (toUint8) return { data: own, shape: modelShape };
-      const floats = new Float32Array(size);
-      floats.set(own);
-      return { data: floats, shape: modelShape };
+      inputs.push({ data: toUint8 ? new Uint8Array(part) : floatsOf(part), shape: modelShape });
+      continue;
     }
-    const values: Float32Array<ArrayBuffer> = LITTLE_ENDIAN
-      ? (new Float32Array(own.buffer) as Float32Array<ArrayBuffer>)
-      : bigEndianCopy(own);
-    for (let i = 0; i < size; i++) {
-      const value = values[i];
-      if (!Number.isFinite(value)) {
-        throw invalid(
-          `Input "${tensor}" element ${image * size + i} is ${value}: FP32 elements are finite numbers.`,
-        );
-      }
-      if (toUint8 && (value < 0 || value > 255)) {
-        throw invalid(
-          `Input "${tensor}" element ${image * size + i} is ${value}: this model takes uint8 pixels, so FP32 values must lie in 0..255.`,
-        );
-      }
+    const values = float32View(part);
+    const bad = toUint8 ? firstOutsidePixelRange(values) : firstNonFinite(values);
+    if (bad >= 0) {
+      const value = values[bad];
+      throw invalid(
+        Number.isFinite(value)
+          ? `Input "${tensor}" element ${image * size + bad} is ${value}: this model takes uint8 pixels, so FP32 values must lie in 0..255.`
+          : `Input "${tensor}" element ${image * size + bad} is ${value}: FP32 elements are finite numbers.`,
+      );
     }
-    return { data: toUint8 ? roundToUint8(values) : values, shape: modelShape };
-  });
+    inputs.push({ data: toUint8 ? roundToUint8(values) : new Float32Array(values), shape: modelShape });
+  }
+  return inputs;
 }
 
-function bigEndianCopy(bytes: Uint8Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
-  const view = new DataView(bytes.buffer);
-  const values = new Float32Array(bytes.byteLength / 4);
-  for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
-  return values;
+/** UINT8 pixels as float32 values for a float model, unscaled. */
+function floatsOf(pixels: Uint8Array): Float32Array<ArrayBuffer> {
+  const floats = new Float32Array(pixels.length);
+  floats.set(pixels);
+  return floats;
 }
 
-/** FP32 pixel values already checked to lie in 0..255, rounded to the nearest integer as the JSON path does. */
+/** The FP32 values of raw little-endian bytes: a view where they are aligned, else one copy. */
+function float32View(bytes: Uint8Array): Float32Array {
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Float32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+  }
+  if (bytes.byteOffset % 4 === 0)
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Float32Array(new Uint8Array(bytes).buffer);
+}
+
+/** The index of the first NaN or infinite value, or -1. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    // NaN and ±Infinity are the only values for which v - v is not 0.
+    if (values[i] - values[i] !== 0) return i;
+  }
+  return -1;
+}
+
+/** The index of the first value outside 0..255 (NaN included), or -1. */
+function firstOutsidePixelRange(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!(value >= 0 && value <= 255)) return i;
+  }
+  return -1;
+}
+
+/** FP32 pixel values already checked to lie in 0..255, rounded half up as the JSON path's Math.round does. */
 function roundToUint8(values: Float32Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.round(values[i]);
+  // Storing into a Uint8Array truncates; v + 0.5 truncated is Math.round(v) for v in 0..255.
+  for (let i = 0; i < values.length; i++) out[i] = values[i] + 0.5;
   return out;
 }
