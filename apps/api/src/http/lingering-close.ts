@@ -24,12 +24,12 @@ export const LINGERING_CLOSE: LingeringCloseOptions = {
  */
 export function lingeringClose(options: LingeringCloseOptions = LINGERING_CLOSE): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
-    const socket = request.socket as Socket & { destroySoon?: (this: Socket) => void };
-    const original = socket.destroySoon;
-    if (typeof original === 'function') {
+    const socket = request.socket as Socket & { destroySoon?: () => void };
+    const original = socket.destroySoon?.bind(socket);
+    if (original) {
       // Node closes a finished `Connection: close` response's socket with destroySoon(); for this request only.
       const lingerIfUnread = () => {
-        if (request.complete) original.call(socket);
+        if (request.complete) original();
         else linger(socket, request, options);
       };
       socket.destroySoon = lingerIfUnread;
