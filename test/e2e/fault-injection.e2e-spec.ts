@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClassifierService, ModelRegistry, type InferenceStats } from '@app/inference';
+import { ModelRegistry, type InferenceStats } from '@app/inference';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -20,7 +20,7 @@ process.env.TFJS_BACKEND = 'cpu';
 const SLOW = { INFERENCE_FLOAT_ENGINE: 'tfjs', MODEL_WARMUP: 'false' };
 const pizza = readFileSync(foodPhotos().find((photo) => photo.file === 'pizza__1.jpg')!.path);
 const waitUntil = (check: () => void) => vi.waitFor(check, { timeout: 30_000, interval: 5 });
-const stats = (app: RunningApp): InferenceStats => app.app.get(ClassifierService).inferenceStats()!;
+const stats = (app: RunningApp): InferenceStats => app.app.get(ModelRegistry).ready().inference.stats();
 
 function classify(app: RunningApp): Promise<Response> {
   return fetch(`${app.baseUrl}/v1/predictions`, {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClassifierService, ModelRegistry, type InferenceStats } from '@app/inference';
+import { ModelRegistry, type InferenceStats } from '@app/inference';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -23,7 +23,7 @@ function post(app: RunningApp, signal?: AbortSignal): Promise<Response> {
   });
 }
 
-const stats = (app: RunningApp): InferenceStats => app.app.get(ClassifierService).inferenceStats()!;
+const stats = (app: RunningApp): InferenceStats => app.app.get(ModelRegistry).ready().inference.stats();
 const waitUntil = (check: () => void) => vi.waitFor(check, { timeout: 30_000, interval: 5 });
 
 describe('one busy worker with room for one waiting request', () => {

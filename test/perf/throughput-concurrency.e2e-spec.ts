@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecoder } from '@app/imaging';
-import { ClassifierService, ModelRegistry } from '@app/inference';
+import { ModelRegistry } from '@app/inference';
 import { serveBytes, startImageServer, type ImageServer, type Route } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
@@ -65,7 +65,7 @@ describe('many requests at once, classified by two inference workers', () => {
     });
     const top1 = alone.filter((result, i) => result.predictions[0].label === photos[i].label).length;
     expect(top1).toBeGreaterThanOrEqual(12);
-    const stats = running.app.get(ClassifierService).inferenceStats()!;
+    const stats = running.app.get(ModelRegistry).ready().inference.stats();
     expect(stats).toMatchObject({ running: 0, queued: 0, overloaded: 0, timedOut: 0, failed: 0 });
     expect(stats.completed).toBe(photos.length * 5);
   });
@@ -95,7 +95,7 @@ describe('INFERENCE_WORKERS=0: the same answers on the main thread', () => {
     );
     const top1 = results.filter((result, i) => result.predictions[0].label === photos[i].label).length;
     expect(top1).toBeGreaterThanOrEqual(12);
-    expect(running.app.get(ClassifierService).inferenceStats()).toMatchObject({
+    expect(running.app.get(ModelRegistry).ready().inference.stats()).toMatchObject({
       workers: 0,
       completed: photos.length,
     });

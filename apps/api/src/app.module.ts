@@ -67,7 +67,6 @@ export class AppModule {
           inject: [ConfigService],
           useFactory: (c: Config) => ({
             maxBytes: c.get('MAX_IMAGE_BYTES'),
-            maxPixels: c.get('MAX_IMAGE_PIXELS'),
             connectTimeoutMs: c.get('IMAGE_FETCH_CONNECT_TIMEOUT_MS'),
             totalTimeoutMs: c.get('IMAGE_FETCH_TIMEOUT_MS'),
             maxRedirects: c.get('IMAGE_FETCH_MAX_REDIRECTS'),

@@ -3,8 +3,6 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 export interface ImageFetchOptions {
   /** Largest image accepted from any source, in bytes. */
   maxBytes: number;
-  /** Largest decoded image, in pixels (width × height), checked from the header before decoding. */
-  maxPixels: number;
   connectTimeoutMs: number;
   /** Whole download, all redirects included. */
   totalTimeoutMs: number;
@@ -17,7 +15,6 @@ export interface ImageFetchOptions {
 
 export const DEFAULT_IMAGE_FETCH_OPTIONS: ImageFetchOptions = {
   maxBytes: 10 * 1024 * 1024,
-  maxPixels: 40_000_000,
   connectTimeoutMs: 3_000,
   totalTimeoutMs: 10_000,
   maxRedirects: 3,

@@ -7,7 +7,6 @@ import { ModelRegistry } from './registry/model-registry';
 import { NonFiniteOutputError, toProbabilities, topK } from './processing/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';
 import type { InferenceReply } from './workers/image-inference';
-import type { InferenceStats } from './workers/inference-scheduler';
 
 export interface ClassPrediction {
   index: number;
@@ -96,12 +95,6 @@ export class ClassifierService {
       },
       release: () => held.release(),
     };
-  }
-
-  /** Queue and worker counters of the ready model (undefined while none is), for metrics. */
-  inferenceStats(): InferenceStats | undefined {
-    const state = this.models.modelState;
-    return state.status === 'ready' ? state.model.inference.stats() : undefined;
   }
 
   private toClassification(

@@ -76,10 +76,6 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     return this.discoveryError ? { status: 'failed', reason: this.discoveryError } : { status: 'loading' };
   }
 
-  get defaultModelName(): string | undefined {
-    return this.defaultName;
-  }
-
   /** Every model, default first, then by name. */
   servedModels(): ServedModel[] {
     return [...this.slots.values()]
@@ -123,7 +119,6 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     return { ready: Object.keys(reasons).length === 0, reasons };
   }
 
-  /** The ready model a request selected (default model, served version), or a 404/503 problem. */
   /**
    * The ready model a request will use for all its work, held until `release()`: a reload swaps in a new version
    * for later requests, and this one keeps its own until it is done. Throws as `ready` does.

@@ -36,10 +36,6 @@ export class ModelSlot {
     return this.state;
   }
 
-  get currentLocation(): ModelLocation {
-    return this.location;
-  }
-
   /** Loads once; resolves with the resulting state (never rejects). */
   load(): Promise<ModelState> {
     this.firstLoad ??= (async () => {

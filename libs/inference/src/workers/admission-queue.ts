@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { problem } from '@app/problem';
 
 export interface AdmissionOptions {
@@ -11,14 +10,6 @@ export interface AdmissionOptions {
 }
 
 export type AdmissionOutcome = 'ok' | 'error' | 'overloaded' | 'timeout' | 'abandoned';
-
-export interface AdmissionSettled {
-  outcome: AdmissionOutcome;
-  /** Time waiting for a free slot (until it started or was dropped). */
-  queueMs: number;
-  /** Time running, for tasks that ran to the end. */
-  runMs?: number;
-}
 
 export interface AdmissionStats {
   concurrency: number;
@@ -38,7 +29,6 @@ interface Entry<Task, Result> {
   task: Task;
   state: 'queued' | 'running';
   settled: boolean;
-  enqueuedAt: number;
   startedAt?: number;
   timer: NodeJS.Timeout;
   signal?: AbortSignal;
@@ -53,8 +43,6 @@ interface Entry<Task, Result> {
  * client went away is dropped if it has not started, and its result discarded if it has.
  */
 export class AdmissionQueue<Task, Result> {
-  /** `settled` (AdmissionSettled) after every submission, for metrics. */
-  readonly events = new EventEmitter();
   private readonly queue: Array<Entry<Task, Result>> = [];
   private running = 0;
   private averageRunMs = 0;
@@ -69,11 +57,11 @@ export class AdmissionQueue<Task, Result> {
 
   submit(task: Task, signal?: AbortSignal): Promise<Result> {
     if (signal?.aborted) {
-      this.record('abandoned', 0);
+      this.record('abandoned');
       return Promise.reject(clientClosed());
     }
     if (this.running >= this.options.concurrency && this.queue.length >= this.options.maxQueue) {
-      this.record('overloaded', 0);
+      this.record('overloaded');
       return Promise.reject(
         problem(
           'overloaded',
@@ -87,7 +75,6 @@ export class AdmissionQueue<Task, Result> {
         task,
         state: 'queued',
         settled: false,
-        enqueuedAt: performance.now(),
         timer: setTimeout(() => this.expire(entry), this.options.timeoutMs),
         signal,
         resolve,
@@ -149,7 +136,7 @@ export class AdmissionQueue<Task, Result> {
     const runMs = performance.now() - entry.startedAt!;
     if (outcome === 'ok')
       this.averageRunMs = this.averageRunMs === 0 ? runMs : this.averageRunMs * 0.9 + runMs * 0.1;
-    if (!entry.settled) this.settle(entry, deliver, outcome, runMs);
+    if (!entry.settled) this.settle(entry, deliver, outcome);
     this.pump();
   }
 
@@ -177,21 +164,15 @@ export class AdmissionQueue<Task, Result> {
     if (index >= 0) this.queue.splice(index, 1);
   }
 
-  private settle(
-    entry: Entry<Task, Result>,
-    deliver: () => void,
-    outcome: AdmissionOutcome,
-    runMs?: number,
-  ): void {
+  private settle(entry: Entry<Task, Result>, deliver: () => void, outcome: AdmissionOutcome): void {
     entry.settled = true;
     clearTimeout(entry.timer);
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
-    const queueMs = (entry.startedAt ?? performance.now()) - entry.enqueuedAt;
-    this.record(outcome, queueMs, outcome === 'ok' || outcome === 'error' ? runMs : undefined);
+    this.record(outcome);
     deliver();
   }
 
-  private record(outcome: AdmissionOutcome, queueMs: number, runMs?: number): void {
+  private record(outcome: AdmissionOutcome): void {
     const key = (
       {
         ok: 'completed',
@@ -202,8 +183,6 @@ export class AdmissionQueue<Task, Result> {
       } as const
     )[outcome];
     this.counts[key]++;
-    const event: AdmissionSettled = { outcome, queueMs, ...(runMs === undefined ? {} : { runMs }) };
-    this.events.emit('settled', event);
   }
 }
 

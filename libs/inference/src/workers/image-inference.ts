@@ -39,7 +39,8 @@ export interface InferenceReply {
 }
 
 /**
- * Image bytes → scores in one thread: decode and resize with sharp, the manifest's preprocessing, the model.
+ * Image bytes → scores in one thread: decode and resize (libs/imaging: libjpeg-turbo for JPEG, libvips for the rest),
+ * the manifest's preprocessing, the model.
  * Each inference worker holds one; with INFERENCE_WORKERS=0 the main thread does.
  */
 export class ImageInference {

@@ -1,12 +1,7 @@
 import { extname, join } from 'node:path';
 import { problem } from '@app/problem';
 import type { ResolvedModel } from '../manifest/resolved-model';
-import {
-  AdmissionQueue,
-  type AdmissionOptions,
-  type AdmissionSettled,
-  type AdmissionStats,
-} from './admission-queue';
+import { AdmissionQueue, type AdmissionOptions, type AdmissionStats } from './admission-queue';
 import {
   ImageInference,
   type ImageInferenceOptions,
@@ -146,12 +141,6 @@ export class InferenceScheduler {
       workers: this.info.workers,
       ...(this.pool ? { pool: this.pool.stats() } : {}),
     };
-  }
-
-  /** Calls `listener` after every request the scheduler answered (or refused), for metrics. */
-  onSettled(listener: (event: AdmissionSettled) => void): () => void {
-    this.queue.events.on('settled', listener);
-    return () => this.queue.events.off('settled', listener);
   }
 
   close(): Promise<void> {

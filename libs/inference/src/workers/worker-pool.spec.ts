@@ -96,9 +96,8 @@ describe('WorkerPool', () => {
 
   it('fails only the task of a worker that dies, replaces the worker, and keeps serving', async () => {
     await startPool(1);
-    const replaced = new Promise((resolve) => pool!.events.once('replaced', resolve));
     await expect(pool!.run({ kind: 'exit', code: 3 })).rejects.toBeInstanceOf(WorkerCrashedError);
-    await replaced;
+    await vi.waitFor(() => expect(pool!.stats().ready).toBe(1), { timeout: 10_000 });
     await expect(pool!.run({ kind: 'echo', value: 21 })).resolves.toMatchObject({ value: 42 });
     expect(pool!.stats()).toMatchObject({ ready: 1, crashes: 1 });
   });
@@ -117,7 +116,6 @@ describe('WorkerPool', () => {
   it('stops a worker stuck in an endless loop past stuckTaskMs, fails only its task, and replaces it', async () => {
     await startPool(2, {}, 300);
     const before = pool!.threadIds();
-    const replaced = new Promise((resolve) => pool!.events.once('replaced', resolve));
     const stuck = pool!.run({ kind: 'spin' });
     // The other worker keeps answering while one spins.
     const others = await Promise.all(
@@ -127,7 +125,7 @@ describe('WorkerPool', () => {
     const error = await stuck.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WorkerCrashedError);
     expect((error as Error).message).toMatch(/more than 300 ms.*stuck/);
-    await replaced;
+    await vi.waitFor(() => expect(pool!.stats().ready).toBe(2), { timeout: 10_000 });
     expect(pool!.threadIds()).toHaveLength(2);
     expect(pool!.threadIds().filter((id) => !before.includes(id))).toHaveLength(1);
     await expect(pool!.run({ kind: 'echo', value: 4 })).resolves.toMatchObject({ value: 8 });

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { deserializeError } from './serialized-error';
 import type { MainToWorkerMessage, WorkerMessage } from './worker-protocol';
@@ -96,8 +95,6 @@ const STALLED_LOAD_GRACE_MS = 5_000;
  * terminates a worker to cancel a task, because a new one would have to load the model again.
  */
 export class WorkerPool<Setup, Task, Result, Info> {
-  /** `crash` (threadId, error) and `replaced` (threadId) events, for logs and metrics. */
-  readonly events = new EventEmitter();
   private readonly logger: Logger;
   private readonly slots = new Set<Slot<Task, Result>>();
   private readonly waiting: Array<PendingTask<Task, Result>> = [];
@@ -248,7 +245,6 @@ export class WorkerPool<Setup, Task, Result, Info> {
         if (this.closed) return;
         this.crashes++;
         this.logger.error(`Worker ${slot.threadId} stopped (${why}); starting a replacement.`);
-        this.events.emit('crash', slot.threadId, why);
         this.replace();
       });
     });
@@ -259,7 +255,6 @@ export class WorkerPool<Setup, Task, Result, Info> {
     this.spawn().then(
       () => {
         this.restartDelayMs = this.options.restartDelayMs ?? 1_000;
-        this.events.emit('replaced');
       },
       (error: unknown) => {
         if (this.closed) return;
