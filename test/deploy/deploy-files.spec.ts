@@ -98,6 +98,8 @@ describe('docker/Dockerfile', () => {
     expect(user[0].args).not.toMatch(/^(root|0)(:|$)/);
     const env = envOf(finalStage);
     expect(env.NODE_ENV).toBe('production');
+    // Two glibc malloc arenas: a lower, flat RSS under mixed image sizes (docs/reliability.md).
+    expect(env.MALLOC_ARENA_MAX).toBe('2');
     expect(() => validateEnvironment(env)).not.toThrow();
     expect(inStage(finalStage, 'EXPOSE').map(({ args }) => args)).toEqual([env.PORT]);
     const volumes = inStage(finalStage, 'VOLUME').flatMap(({ args }) => execForm(args));
@@ -231,7 +233,7 @@ describe('Heroku', () => {
     const lines = read('Procfile').trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^web: export INFERENCE_WORKERS=\$\{INFERENCE_WORKERS:-1\} && node dist\/apps\/api\/src\/bin\/fetch-model\.js && /,
+      /^web: export INFERENCE_WORKERS=\$\{INFERENCE_WORKERS:-1\} MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-2\} && node dist\/apps\/api\/src\/bin\/fetch-model\.js && /,
     );
     expect(lines[0].endsWith(startCommand)).toBe(true);
   });

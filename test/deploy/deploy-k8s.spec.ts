@@ -90,8 +90,10 @@ describe('deploy/k8s manifests', () => {
   it('configure the app with values the app itself accepts', () => {
     expect(() => validateEnvironment(configMap.data!)).not.toThrow();
     const unknown = Object.keys(configMap.data!).filter(
-      (key) => !(key in validateEnvironment({})) && key !== 'MODEL_DIR',
+      (key) => !(key in validateEnvironment({})) && key !== 'MODEL_DIR' && key !== 'MALLOC_ARENA_MAX',
     );
+    // Read by glibc, not the app: two malloc arenas (docs/reliability.md).
+    expect(configMap.data!.MALLOC_ARENA_MAX).toBe('2');
     expect(unknown, 'every ConfigMap key is a variable the app reads').toEqual([]);
     for (const container of [...podSpec.initContainers, ...podSpec.containers]) {
       expect(container.envFrom?.[0].configMapRef?.name).toBe(configMap.metadata.name);
