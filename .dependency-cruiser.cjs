@@ -5,8 +5,6 @@
 const INFERENCE_LAYERS = [
   'common',
   'manifest',
-  'formats',
-  'convert',
   'runtimes',
   'processing',
   'workers',
@@ -20,7 +18,8 @@ const LIBRARY_IMPORTS = {
   problem: [],
   imaging: ['problem'],
   'image-fetch': ['imaging', 'problem'],
-  inference: ['imaging', 'problem'],
+  keras: [],
+  inference: ['imaging', 'keras', 'problem'],
   sdk: [],
 };
 

@@ -1,6 +1,6 @@
 import { type ResolvedModel } from '@app/inference';
 import { loadTfjsLayersModel } from '@app/inference/runtimes/float-model-runtime';
-import { convertLayersModelToOnnx } from '@app/inference/convert/keras-to-onnx/layers-to-onnx';
+import { convertLayersModelToOnnx } from '@app/keras';
 import { loadOnnxRuntime } from '@app/inference/runtimes/onnxruntime-loader';
 
 export interface BatchCost {

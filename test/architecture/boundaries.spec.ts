@@ -29,7 +29,7 @@ describe('the layout in docs/architecture.md', () => {
       'tsconfig.json': '{ "compilerOptions": { "module": "nodenext" } }',
       'libs/inference/src/index.ts': "export * from './workers/pool';",
       'libs/inference/src/workers/pool.ts': 'export const pool = 1;',
-      'libs/inference/src/formats/reader.ts':
+      'libs/inference/src/manifest/reader.ts':
         "import { pool } from '../workers/pool';\nexport const r = pool;",
       'libs/imaging/src/decoder.ts':
         "import { pool } from '../../inference/src/index';\nexport const d = pool;",
@@ -55,7 +55,7 @@ describe('the layout in docs/architecture.md', () => {
     // The report wraps long lines; one space between words is enough to match a violation.
     const report = (run.stdout + run.stderr).replace(/\s+/g, ' ');
     for (const violation of [
-      'inference-formats-not-upward: libs/inference/src/formats/reader.ts → libs/inference/src/workers/pool.ts',
+      'inference-manifest-not-upward: libs/inference/src/manifest/reader.ts → libs/inference/src/workers/pool.ts',
       'lib-imaging-imports: libs/imaging/src/decoder.ts → libs/inference/src/index.ts',
       'through-the-other-index: libs/image-fetch/src/intake.ts → libs/imaging/src/decoder.ts',
       'front-end-seed-alone: apps/api/src/seed/seed.controller.ts → apps/api/src/grpc/status.ts',

@@ -7,7 +7,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ModelRegistry } from '@app/inference';
 import { selectTfjsBackend } from '../../libs/inference/src/runtimes/tfjs-backend';
-import { loadKerasH5Model } from '../../libs/inference/src/formats/keras-h5/keras-h5-model';
+import { loadKerasH5Model } from '../../libs/keras/src/h5/keras-h5-model';
 import { OpenApiContract } from '../support/contract';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';

@@ -34,5 +34,5 @@ export type { ModelInput, ModelRuntime, RuntimeInfo } from './runtimes/model-run
 
 // Tools: drafting a manifest for a folder of model files, pulling the files a manifest pins.
 export { draftManifest, type DraftOptions, type ManifestDraft } from './draft/manifest-draft';
-export type { LambdaClip } from './formats/keras-h5/lambda-layers';
+export type { LambdaClip } from '@app/keras';
 export { pullModel, PullError, ProgressReporter } from './pull';

@@ -6,7 +6,7 @@ import type { ModelRuntime } from './model-runtime';
 import { selectTfjsBackend, type TfjsEngine } from './tfjs-backend';
 import { readTfjsArtifacts } from './tfjs-file-io';
 import { TfjsRuntime } from './tfjs-runtime';
-import { convertLayersModelToOnnx } from '../convert/keras-to-onnx/layers-to-onnx';
+import { convertLayersModelToOnnx } from '@app/keras';
 import { loadOnnxRuntime } from './onnxruntime-loader';
 import { OnnxRuntime } from './onnx-runtime';
 import { reportLoadStage } from '../common/load-stage';

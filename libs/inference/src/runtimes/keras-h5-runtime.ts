@@ -2,12 +2,15 @@ import type { ResolvedModel } from '../manifest/resolved-model';
 import type { ModelRuntime } from './model-runtime';
 import { serveLayersModel, type FloatModelOptions } from './float-model-runtime';
 import { selectTfjsBackend } from './tfjs-backend';
-import { checkLambdaLayers } from '../formats/keras-h5/lambda-layers';
 import {
+  checkLambdaLayers,
   DEFAULT_KERAS_H5_LIMITS,
+  KerasModelError,
   loadKerasH5Model,
   type KerasH5Limits,
-} from '../formats/keras-h5/keras-h5-model';
+} from '@app/keras';
+import { reportLoadStage } from '../common/load-stage';
+import { ModelLoadError } from '../manifest/model-load-error';
 
 /**
  * A Keras 2.x `.h5` model, rebuilt in TF.js layers, then served like any layers model: converted to ONNX for
@@ -19,7 +22,17 @@ export async function loadKerasH5Runtime(
   limits: KerasH5Limits = DEFAULT_KERAS_H5_LIMITS,
 ): Promise<ModelRuntime> {
   const engine = await selectTfjsBackend();
-  const lambdaLayers = checkLambdaLayers(resolved.manifest.lambda_layers, resolved.manifestPath);
-  const { model } = await loadKerasH5Model(engine.tf, resolved.entryPath, limits, { lambdaLayers });
+  let model;
+  try {
+    const lambdaLayers = checkLambdaLayers(resolved.manifest.lambda_layers, resolved.manifestPath);
+    ({ model } = await loadKerasH5Model(engine.tf, resolved.entryPath, limits, {
+      lambdaLayers,
+      reportLoadStage,
+    }));
+  } catch (error) {
+    // The Keras library's refusal is this model's load error: its message says what is wrong and what to do.
+    if (error instanceof KerasModelError) throw new ModelLoadError(error.message, { cause: error });
+    throw error;
+  }
   return serveLayersModel(engine, model, resolved.entryPath, options);
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveModel } from '../manifest/manifest-loader';
 import { checkRuntimeMatchesManifest, createRuntime } from './create-runtime';
-import { int, OnnxGraphBuilder } from '../convert/keras-to-onnx/onnx-graph-builder';
-import { encodeOnnxModel } from '../convert/keras-to-onnx/onnx-proto';
+import { int, OnnxGraphBuilder } from '../../../keras/src/onnx/onnx-graph-builder';
+import { encodeOnnxModel } from '../../../keras/src/onnx/onnx-proto';
 
 /** A channels-first model, as PyTorch exports them: [N, 3, 2, 2] → the mean of each channel, softmaxed. */
 function channelsFirstModel(): Uint8Array {

@@ -8,10 +8,10 @@ import {
   efficientNetLikeConfig,
   efficientNetLikeFile,
   efficientNetLikeReference,
-} from '../../../../../test/support/efficientnet-like-keras';
-import { writeKerasH5 } from '../../../../../test/support/keras-h5-writer';
-import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
-import { DEFAULT_KERAS_H5_LIMITS, loadKerasH5Model } from './keras-h5-model';
+} from '../../../../test/support/efficientnet-like-keras';
+import { writeKerasH5 } from '../../../../test/support/keras-h5-writer';
+import { selectTfjsBackend } from './tfjs-backend';
+import { DEFAULT_KERAS_H5_LIMITS, loadKerasH5Model } from '../../../keras/src/h5/keras-h5-model';
 
 interface LayerJson {
   class_name: string;
@@ -183,7 +183,7 @@ describe('loadKerasH5Model refuses what it cannot honour', () => {
 
   it('refuses a file that is not HDF5', async () => {
     const path = join(dir, 'not-h5.h5');
-    copyFileSync(join(__dirname, 'keras-h5-model.ts'), path);
+    copyFileSync(join(__dirname, 'keras-h5-runtime.ts'), path);
     await expect(loadKerasH5Model(tf, path)).rejects.toThrow(/does not start with the HDF5 signature/);
   });
 });

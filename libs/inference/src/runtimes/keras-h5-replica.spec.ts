@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { writeKerasH5 } from '../../../../../test/support/keras-h5-writer';
-import { referenceForward, type Tensor } from '../../../../../test/support/keras-reference';
+import { writeKerasH5 } from '../../../../test/support/keras-h5-writer';
+import { referenceForward, type Tensor } from '../../../../test/support/keras-reference';
 import {
   EFFICIENTNETB0_CONFIG_PATH,
   kerasReplica,
   readModelConfig,
   type Replica,
-} from '../../../../../test/support/keras-replica';
-import { convertLayersModelToOnnx } from '../../convert/keras-to-onnx/layers-to-onnx';
-import { OnnxRuntime } from '../../runtimes/onnx-runtime';
-import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
-import { loadKerasH5Model } from './keras-h5-model';
+} from '../../../../test/support/keras-replica';
+import { convertLayersModelToOnnx } from '../../../keras/src/onnx/layers-to-onnx';
+import { OnnxRuntime } from './onnx-runtime';
+import { selectTfjsBackend } from './tfjs-backend';
+import { loadKerasH5Model } from '../../../keras/src/h5/keras-h5-model';
 
 /** The config's own input size: the replica's config is the real one, unmodified. */
 const SIZE = 224;

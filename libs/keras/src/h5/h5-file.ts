@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import type * as H5Wasm from 'h5wasm';
-import { ModelLoadError } from '../../manifest/model-load-error';
+import { KerasModelError } from '../keras-model-error';
 import { decodeFloat16 } from './float16';
 import { checkHdf5Header, HDF5_HEADER_BYTES } from './hdf5-header';
 
@@ -44,7 +44,7 @@ export class H5File {
 
   static async open(path: string, limits: H5Limits): Promise<H5File> {
     const refuse = (why: string): never => {
-      throw new ModelLoadError(`The Keras file ${path} cannot be used: ${why}.`);
+      throw new KerasModelError(`The Keras file ${path} cannot be used: ${why}.`);
     };
     const { size } = await stat(path);
     if (size > limits.maxFileBytes) {
@@ -96,20 +96,24 @@ export class H5File {
     const attribute = group.attrs[name];
     const { metadata } = attribute;
     if (metadata.type !== this.h5.Module.H5T_class_t.H5T_STRING.value || (metadata.shape?.length ?? 0) > 1) {
-      throw new ModelLoadError(`The Keras file ${this.path} has a "${name}" attribute that is not a string.`);
+      throw new KerasModelError(
+        `The Keras file ${this.path} has a "${name}" attribute that is not a string.`,
+      );
     }
     if (!metadata.vlen && metadata.size > this.limits.maxAttributeChars) this.tooLarge(name);
     const value = attribute.value;
     const text = Array.isArray(value) ? value[0] : value;
     if (typeof text !== 'string') {
-      throw new ModelLoadError(`The Keras file ${this.path} has a "${name}" attribute that is not a string.`);
+      throw new KerasModelError(
+        `The Keras file ${this.path} has a "${name}" attribute that is not a string.`,
+      );
     }
     if (text.length > this.limits.maxAttributeChars) this.tooLarge(name);
     return text;
   }
 
   private tooLarge(name: string): never {
-    throw new ModelLoadError(
+    throw new KerasModelError(
       `The Keras file ${this.path} has a "${name}" attribute larger than ${this.limits.maxAttributeChars} characters, which no image model needs.`,
     );
   }
@@ -126,7 +130,7 @@ export class H5File {
       if (value instanceof Float64Array && value.length === 0) return []; // h5py writes [] as an empty float array
       const list = Array.isArray(value) ? value : [value];
       if (!list.every((item): item is string => typeof item === 'string')) {
-        throw new ModelLoadError(
+        throw new KerasModelError(
           `The Keras file ${this.path} has a "${attributeName}" attribute that is not a list of names.`,
         );
       }
@@ -152,19 +156,19 @@ export class H5File {
   readWeight(path: string): WeightArray {
     const entity = this.entity(path);
     if (!(entity instanceof this.h5.Dataset)) {
-      throw new ModelLoadError(`The Keras file ${this.path} has no weight dataset "${path}".`);
+      throw new KerasModelError(`The Keras file ${this.path} has no weight dataset "${path}".`);
     }
     const { metadata } = entity;
     const shape = metadata.shape ?? [];
     const { Module } = this.h5;
     const numeric = metadata.type === H5T_FLOAT || metadata.type === H5T_INTEGER;
     if (!numeric || metadata.vlen || ![1, 2, 4, 8].includes(metadata.size)) {
-      throw new ModelLoadError(`Weight "${path}" in ${this.path} is not a plain numeric array.`);
+      throw new KerasModelError(`Weight "${path}" in ${this.path} is not a plain numeric array.`);
     }
     const count = metadata.total_size;
     const bytes = count * metadata.size;
     const pointer = Module._malloc(Math.max(1, bytes));
-    if (!pointer) throw new ModelLoadError(`Weight "${path}" in ${this.path} does not fit in memory.`);
+    if (!pointer) throw new KerasModelError(`Weight "${path}" in ${this.path} does not fit in memory.`);
     let raw: Uint8Array;
     try {
       const status = Module.get_dataset_data(
@@ -176,7 +180,7 @@ export class H5File {
         BigInt(pointer),
       );
       if (status < 0)
-        throw new ModelLoadError(`Weight "${path}" in ${this.path} cannot be read: the file is damaged.`);
+        throw new KerasModelError(`Weight "${path}" in ${this.path} cannot be read: the file is damaged.`);
       raw = Module.HEAPU8.slice(pointer, pointer + bytes);
     } finally {
       Module._free(pointer);
@@ -197,7 +201,7 @@ function toFloat32(
     if (size === 4) return new Float32Array(buffer);
     if (size === 8) return Float32Array.from(new Float64Array(buffer));
     if (size === 2) return decodeFloat16(raw);
-    throw new ModelLoadError(`Weight "${path}" has ${size * 8}-bit floats, which are not supported.`);
+    throw new KerasModelError(`Weight "${path}" has ${size * 8}-bit floats, which are not supported.`);
   }
   const ints =
     size === 8

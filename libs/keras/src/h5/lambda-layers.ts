@@ -1,4 +1,4 @@
-import { ModelLoadError } from '../../manifest/model-load-error';
+import { KerasModelError } from '../keras-model-error';
 
 /** What a manifest says one Keras Lambda layer computes, in place of its Python code (`lambda_layers`). */
 export interface LambdaClip {
@@ -13,12 +13,12 @@ export const LAMBDA_OPS = ['clip'] as const;
 
 /**
  * Checks a manifest's `lambda_layers` (`{"lambda_3": {"op": "clip", "min": -4, "max": 4}}`): every entry
- * names a supported op with its arguments. Throws a ModelLoadError naming the first wrong entry.
+ * names a supported op with its arguments. Throws a KerasModelError naming the first wrong entry.
  */
 export function checkLambdaLayers(value: unknown, where: string): LambdaLayerMap {
   if (value === undefined) return {};
   function refuse(why: string): never {
-    throw new ModelLoadError(`The manifest ${where} has lambda_layers that cannot be used: ${why}.`);
+    throw new KerasModelError(`The manifest ${where} has lambda_layers that cannot be used: ${why}.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse('it is not an object');
   const map: Record<string, LambdaClip> = {};

@@ -1,4 +1,4 @@
-import { CUSTOM_CLASS } from '../../formats/keras-h5/keras-config';
+import { CUSTOM_CLASS } from '../h5/keras-config';
 import { UnsupportedLayerError, type Value } from './conversion-context';
 import type { LayerConverter } from './layer-converters';
 import { layerWeights } from './layer-weights';

@@ -1,8 +1,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { ModelLoadError } from '../../manifest/model-load-error';
+import { KerasModelError } from '../keras-model-error';
 import { registerKerasCustomLayers } from './custom-layers';
-import { reportLoadStage } from '../../common/load-stage';
 import { H5File, type H5Limits } from './h5-file';
 import { prepareKerasConfig } from './keras-config';
 import type { LambdaLayerMap } from './lambda-layers';
@@ -29,7 +28,7 @@ function parseConfig(text: string, file: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch (error) {
-    throw new ModelLoadError(`The model_config of ${file} is not valid JSON (${(error as Error).message}).`);
+    throw new KerasModelError(`The model_config of ${file} is not valid JSON (${(error as Error).message}).`);
   }
 }
 
@@ -42,7 +41,14 @@ export async function loadKerasH5Model(
   tf: typeof TfCore,
   path: string,
   limits: KerasH5Limits = DEFAULT_KERAS_H5_LIMITS,
-  { lambdaLayers = {} }: { lambdaLayers?: LambdaLayerMap } = {},
+  {
+    lambdaLayers = {},
+    reportLoadStage = () => undefined,
+  }: {
+    lambdaLayers?: LambdaLayerMap;
+    /** Told each step as it starts (so a load that stalls can say where). */
+    reportLoadStage?: (stage: string) => void;
+  } = {},
 ): Promise<{ model: LayersModel; info: KerasModelInfo }> {
   reportLoadStage(`reading the Keras file ${path}`);
   const h5 = await H5File.open(path, limits);
@@ -51,13 +57,13 @@ export async function loadKerasH5Model(
       h5.stringAttribute('/', 'keras_version') ?? h5.stringAttribute('model_weights', 'keras_version');
     const backend = h5.stringAttribute('/', 'backend');
     if (kerasVersion && !kerasVersion.startsWith('2.')) {
-      throw new ModelLoadError(
+      throw new KerasModelError(
         `The Keras file ${path} was saved by Keras ${kerasVersion}; this loader reads Keras 2.x files: re-save it with tf.keras 2.x or export it to ONNX or TF.js.`,
       );
     }
     const configText = h5.stringAttribute('/', 'model_config');
     if (!configText) {
-      throw new ModelLoadError(
+      throw new KerasModelError(
         `The Keras file ${path} has no model_config (it holds weights only): save the whole model with model.save("model.h5").`,
       );
     }
@@ -72,13 +78,16 @@ export async function loadKerasH5Model(
         modelTopology: config as TfCore.io.ModelArtifacts['modelTopology'],
       } as never);
     } catch (error) {
-      throw new ModelLoadError(`TF.js could not rebuild the model in ${path}: ${(error as Error).message}.`, {
-        cause: error,
-      });
+      throw new KerasModelError(
+        `TF.js could not rebuild the model in ${path}: ${(error as Error).message}.`,
+        {
+          cause: error,
+        },
+      );
     }
     try {
       if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-        throw new ModelLoadError(
+        throw new KerasModelError(
           `The Keras model ${path} has ${model.inputs.length} inputs and ${model.outputs.length} outputs; an image classifier needs one of each.`,
         );
       }

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { writeKerasH5, type KerasH5Content } from '../../../../../test/support/keras-h5-writer';
-import { referenceForward, type Json } from '../../../../../test/support/keras-reference';
-import { kerasReplica } from '../../../../../test/support/keras-replica';
-import { convertLayersModelToOnnx } from '../../convert/keras-to-onnx/layers-to-onnx';
-import { OnnxRuntime } from '../../runtimes/onnx-runtime';
-import { selectTfjsBackend } from '../../runtimes/tfjs-backend';
-import { loadKerasH5Model } from './keras-h5-model';
-import type { LambdaLayerMap } from './lambda-layers';
+import { writeKerasH5, type KerasH5Content } from '../../../../test/support/keras-h5-writer';
+import { referenceForward, type Json } from '../../../../test/support/keras-reference';
+import { kerasReplica } from '../../../../test/support/keras-replica';
+import { convertLayersModelToOnnx } from '../../../keras/src/onnx/layers-to-onnx';
+import { OnnxRuntime } from './onnx-runtime';
+import { selectTfjsBackend } from './tfjs-backend';
+import { loadKerasH5Model } from '../../../keras/src/h5/keras-h5-model';
+import type { LambdaLayerMap } from '../../../keras/src/h5/lambda-layers';
 
 /*
  * Model configs in the exact form Keras 2.x `model.save('x.h5')` writes them (`get_network_config`), for the

@@ -1,6 +1,6 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
-import { ModelLoadError } from '../../manifest/model-load-error';
+import { KerasModelError } from '../keras-model-error';
 import type { H5File } from './h5-file';
 
 export interface WeightLoadLimits {
@@ -33,7 +33,7 @@ function pairWeights(
   file: string,
 ): Array<[LayerVariable, StoredWeight]> {
   const refuse = (why: string): never => {
-    throw new ModelLoadError(`The weights of layer "${layerName}" in ${file} do not fit the model: ${why}.`);
+    throw new KerasModelError(`The weights of layer "${layerName}" in ${file} do not fit the model: ${why}.`);
   };
   if (variables.length !== stored.length) {
     refuse(`the model expects ${variables.length} weights but the file has ${stored.length}`);
@@ -73,13 +73,13 @@ export function loadKerasWeights(
   const root = h5.group('model_weights') ? 'model_weights' : '';
   const layerNames = h5.stringListAttribute(root || '/', 'layer_names');
   if (layerNames.length === 0) {
-    throw new ModelLoadError(
+    throw new KerasModelError(
       `The Keras file ${h5.path} lists no layers in its weights (no layer_names attribute).`,
     );
   }
   const topLevel = h5.stringListAttribute(`${root}/top_level_model_weights`, 'weight_names');
   if (topLevel.length > 0) {
-    throw new ModelLoadError(
+    throw new KerasModelError(
       `The Keras file ${h5.path} has model-level weights outside any layer, which TF.js cannot hold.`,
     );
   }
@@ -87,7 +87,7 @@ export function loadKerasWeights(
   for (const layerName of layerNames) {
     const group = `${root}/${layerName}`;
     if (!h5.group(group))
-      throw new ModelLoadError(
+      throw new KerasModelError(
         `The Keras file ${h5.path} lists layer "${layerName}" but has no weights group for it.`,
       );
     const names = h5.stringListAttribute(group, 'weight_names');
@@ -98,7 +98,7 @@ export function loadKerasWeights(
         const path = `${group}/${name}`;
         const shape = h5.datasetShape(path);
         if (!shape)
-          throw new ModelLoadError(
+          throw new KerasModelError(
             `The Keras file ${h5.path} names weight "${name}" of layer "${layerName}" but does not hold it.`,
           );
         return { name: stripSuffix(name), path, shape };
@@ -115,20 +115,20 @@ export function loadKerasWeights(
   }
   const extra = [...storedByLayer.keys()];
   if (extra.length > 0) {
-    throw new ModelLoadError(
+    throw new KerasModelError(
       `The Keras file ${h5.path} has weights for layers the model does not have: ${extra.join(', ')}.`,
     );
   }
   const totalBytes = pairs.reduce((sum, [, weight]) => sum + 4 * weight.shape.reduce((a, b) => a * b, 1), 0);
   if (totalBytes > limits.maxWeightBytes) {
-    throw new ModelLoadError(
+    throw new KerasModelError(
       `The Keras file ${h5.path} holds ${totalBytes} bytes of weights, more than the ${limits.maxWeightBytes} this service accepts.`,
     );
   }
   for (const [variable, weight] of pairs) {
     const { data } = h5.readWeight(weight.path);
     if (data.some((value) => !Number.isFinite(value))) {
-      throw new ModelLoadError(`Weight "${weight.name}" in ${h5.path} contains NaN or infinite values.`);
+      throw new KerasModelError(`Weight "${weight.name}" in ${h5.path} contains NaN or infinite values.`);
     }
     const tensor = tf.tensor(data, weight.shape, 'float32');
     try {

@@ -1,4 +1,4 @@
-import { ModelLoadError } from '../../manifest/model-load-error';
+import { KerasModelError } from '../keras-model-error';
 import {
   ACTIVATIONS,
   CODE_LAYERS,
@@ -80,7 +80,7 @@ class ConfigChecker {
   }
 
   refuse(why: string): never {
-    throw new ModelLoadError(`The Keras model ${this.file} cannot be served: ${why}.`);
+    throw new KerasModelError(`The Keras model ${this.file} cannot be served: ${why}.`);
   }
 
   model(entry: JsonValue, path: string): JsonObject {
@@ -270,7 +270,7 @@ class ConfigChecker {
 /**
  * Checks a Keras 2.x `model_config` layer by layer and returns it in the form TF.js layers builds: dtype
  * policies replaced by float32, custom classes where TF.js has none, keys TF.js would silently ignore
- * removed only after their value was checked to be the harmless one. Throws a ModelLoadError naming the
+ * removed only after their value was checked to be the harmless one. Throws a KerasModelError naming the
  * first layer and setting it cannot honour.
  */
 export function prepareKerasConfig(
