@@ -23,6 +23,7 @@ export type { InferenceStats } from './workers/inference-scheduler';
 export { ModelRegistry, type ServedModel } from './registry/model-registry';
 export { notReadyReason, versionNotServed, type ModelState, type ServingInfo } from './registry/loaded-model';
 export { scanModelRepository, type RepositoryModel } from './registry/model-repository';
+export { ModelFolderError, readModelFolder, type ModelFolder } from './registry/model-folder';
 
 // Manifests: what a model is and how to feed it.
 export * from './manifest/model-manifest';
