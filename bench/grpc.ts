@@ -9,13 +9,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { OipJob, OipRequest, OipResult } from './lib/oip-load-process';
+import { freePort } from './lib/server';
 
 const { values } = parseArgs({
   options: {
@@ -29,14 +29,6 @@ const CONNECTIONS = Number(values.connections);
 const MODEL_DIR = join(values.shared, 'models', 'stm32-food101-mobilenet_v1_0.5_224_fft_int8');
 const PHOTOS = join(values.shared, 'images', 'food');
 const MODEL = 'food101';
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
 
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

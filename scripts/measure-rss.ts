@@ -8,8 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/support/free-port';
 
 const { values } = parseArgs({
   options: {
@@ -26,14 +26,6 @@ if (!manifest || !modelDir || !image) {
   throw new Error('Give --manifest, --model-dir and --image.');
 }
 const [manifestPath, modelDirPath, imagePath] = [manifest, modelDir, image];
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 /** VmRSS and VmHWM (peak) of a process, in MiB, from /proc (Linux). */
 function memory(pid: number): { rss: number; peak: number } {

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../test/support/free-port';
+
+export { freePort };
 
 export interface RunningServer {
   baseUrl: string;
@@ -11,16 +13,6 @@ export interface RunningServer {
   /** CPU seconds used so far by the whole process, and by its main (event loop) thread. */
   cpu(): { process: number; mainThread: number };
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
 }
 
 /** CPU seconds (user + system) of a process, or of one of its threads (`tid`), from /proc. */

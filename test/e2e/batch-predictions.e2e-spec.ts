@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchItemFailure, BatchItemSuccess, FoodVisionApi, PredictionRequest } from '@app/sdk';
 import { checkedClient, ok, OpenApiContract } from '../support/contract';
-import { serveBytes, startImageServer, type ImageServer, type Route } from '../support/image-server';
+import {
+  photoRoutes,
+  serveBytes,
+  startImageServer,
+  type ImageServer,
+  type Route,
+} from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -24,8 +30,8 @@ describe('POST /v1/predictions/batch with the real Food-101 model', () => {
     ({ api } = checkedClient(running.baseUrl, contract));
     const routes: Record<string, Route> = {
       '/not-an-image.jpg': serveBytes(Buffer.from('hello, not a photo')),
+      ...photoRoutes(photos),
     };
-    photos.forEach((photo, i) => (routes[`/${i}.jpg`] = serveBytes(readFileSync(photo.path))));
     const slow = serveBytes(readFileSync(photos[0].path));
     // Finishes after the items behind it, so the answer's order cannot come from completion order.
     routes['/slow.jpg'] = (request, response) => setTimeout(() => slow(request, response), 300);

@@ -14,6 +14,7 @@ import {
   type Replica,
 } from '../support/keras-replica';
 import { startTestApp } from '../support/test-app';
+import { testManifest } from '../support/test-manifest';
 
 /*
  * The product's default model is a Keras 2.7 EfficientNetB0 `.h5` (mixed_float16, base called with
@@ -34,26 +35,18 @@ beforeAll(async () => {
   manifestPath = join(work, 'manifest.json');
   writeFileSync(
     manifestPath,
-    JSON.stringify({
-      name: 'food-vision-replica',
-      version: '1',
-      format: 'keras-h5',
-      entry: 'food-vision-replica.h5',
-      files: [{ path: 'food-vision-replica.h5', size: digest.size, sha256: digest.sha256 }],
-      labels: LABELS,
-      input: {
-        height: SIZE,
-        width: SIZE,
-        channels: 3,
-        dtype: 'float32',
-        channel_order: 'RGB',
-        value_range: [0, 255],
-        resize: { method: 'bilinear', fit: 'fill' },
-      },
-      output: { kind: 'probabilities' },
-      source: { description: 'weight-random replica of the default model, built by this test' },
-      license: { name: 'test fixture', redistributable: false },
-    }),
+    JSON.stringify(
+      testManifest({
+        name: 'food-vision-replica',
+        format: 'keras-h5',
+        entry: 'food-vision-replica.h5',
+        files: [{ path: 'food-vision-replica.h5', size: digest.size, sha256: digest.sha256 }],
+        labels: LABELS,
+        input: { height: SIZE, width: SIZE, value_range: [0, 255] },
+        source: { description: 'weight-random replica of the default model, built by this test' },
+        license: { name: 'test fixture', redistributable: false },
+      }),
+    ),
   );
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pullModel } from '../../libs/inference/src/pull/model-puller';
 import { startImageServer, type ImageServer } from '../support/image-server';
+import type { ModelManifest } from '@app/inference';
+import { testManifest } from '../support/test-manifest';
 
 const MODEL = randomBytes(300_000);
 const LABELS = Buffer.from('pizza\nsushi\n');
@@ -71,7 +73,7 @@ beforeEach(() => {
 
 let counter = 0;
 function manifest(
-  files: Array<Record<string, unknown>>,
+  files: ModelManifest['files'],
   sourcePath = '/model.bin',
 ): { manifestPath: string; dir: string } {
   const dir = join(work, `case-${++counter}`);
@@ -80,26 +82,16 @@ function manifest(
   const manifestPath = join(manifestDir, 'manifest.json');
   writeFileSync(
     manifestPath,
-    JSON.stringify({
-      name: 'pulled',
-      version: '1',
-      format: 'tflite',
-      entry: 'model.bin',
-      files,
-      labels_file: 'labels.txt',
-      input: {
-        height: 8,
-        width: 8,
-        channels: 3,
-        dtype: 'uint8',
-        channel_order: 'RGB',
-        value_range: [0, 255],
-        resize: { method: 'bilinear', fit: 'fill' },
-      },
-      output: { kind: 'probabilities' },
-      source: { url: server.url(sourcePath) },
-      license: { name: 'test', redistributable: true },
-    }),
+    JSON.stringify(
+      testManifest({
+        name: 'pulled',
+        entry: 'model.bin',
+        files,
+        labels_file: 'labels.txt',
+        input: { height: 8, width: 8, dtype: 'uint8', value_range: [0, 255] },
+        source: { url: server.url(sourcePath) },
+      }),
+    ),
   );
   return { manifestPath, dir };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadPhoto, type FoodVisionApi, type PredictionResponse } from '@app/sdk';
 import { checkedClient, ok, OpenApiContract } from '../support/contract';
-import { startImageServer, serveBytes, type ImageServer, type Route } from '../support/image-server';
+import { photoRoutes, startImageServer, type ImageServer } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -21,10 +21,8 @@ describe('predictions with the real Food-101 model on the real photos', () => {
   beforeAll(async () => {
     running = await startTestApp(FIXTURE_MODELS.food101Tflite);
     ({ api } = checkedClient(running.baseUrl, contract));
-    const routes: Record<string, Route> = {};
     // Every photo under the same file name in different folders: the seed's cache mixed these up.
-    photos.forEach((photo, i) => (routes[`/${i}/image.jpg`] = serveBytes(readFileSync(photo.path))));
-    images = await startImageServer(routes);
+    images = await startImageServer(photoRoutes(photos, (i) => `/${i}/image.jpg`));
   });
 
   afterAll(async () => {

@@ -10,8 +10,8 @@ import {
   ODD_SPELLINGS,
   PRIVATELY_RESOLVING_NAMES,
   urlOf,
-} from '../../libs/image-fetch/test/attack-catalogue';
-import { forbidNonLoopbackConnections } from '../../libs/image-fetch/test/fetch-doubles';
+} from '../support/attack-catalogue';
+import { forbidNonLoopbackConnections } from '../support/fetch-doubles';
 import { bmpBomb, pngClaiming } from '../../libs/imaging/test/image-fixtures';
 import { misbehavingRoutes, startImageServer, type ImageServer, type Route } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';

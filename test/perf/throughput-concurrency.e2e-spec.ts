@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecoder } from '@app/imaging';
 import { ModelRegistry } from '@app/inference';
-import { serveBytes, startImageServer, type ImageServer, type Route } from '../support/image-server';
+import { photoRoutes, startImageServer, type ImageServer } from '../support/image-server';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 
@@ -18,9 +18,7 @@ describe('many requests at once, classified by two inference workers', () => {
 
   beforeAll(async () => {
     running = await startTestApp(FIXTURE_MODELS.food101Tflite, { INFERENCE_WORKERS: '2' });
-    const routes: Record<string, Route> = {};
-    photos.forEach((photo, i) => (routes[`/${i}.jpg`] = serveBytes(readFileSync(photo.path))));
-    images = await startImageServer(routes);
+    images = await startImageServer(photoRoutes(photos));
   });
 
   afterAll(async () => {

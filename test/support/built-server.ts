@@ -1,9 +1,9 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './deploy-files';
+export { freePort } from './free-port';
 
 /**
  * Compiles the app the way `npm run build` does (`nest build api`, same tsconfig), into a private folder under
@@ -33,17 +33,6 @@ export async function buildApp(): Promise<{ outDir: string; remove(): void }> {
     throw error;
   }
   return { outDir: join(dir, 'dist'), remove };
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
 }
 
 export interface ServerProcess {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export type Route = (request: IncomingMessage, response: ServerResponse) => void;
@@ -32,6 +33,16 @@ export function serveBytes(bytes: Buffer, contentType = 'image/jpeg'): Route {
   return (_request, response) => {
     response.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length }).end(bytes);
   };
+}
+
+/** Each photo at `path(index)` (`/0.jpg`, `/1.jpg`, ... by default), served whole as a JPEG. */
+export function photoRoutes(
+  photos: ReadonlyArray<{ path: string }>,
+  path: (index: number) => string = (index) => `/${index}.jpg`,
+): Record<string, Route> {
+  return Object.fromEntries(
+    photos.map((photo, index) => [path(index), serveBytes(readFileSync(photo.path))]),
+  );
 }
 
 /**

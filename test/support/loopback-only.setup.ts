@@ -1,4 +1,4 @@
-import { forbidNonLoopbackConnections } from '../../libs/image-fetch/test/fetch-doubles';
+import { forbidNonLoopbackConnections } from './fetch-doubles';
 
 /**
  * Every test file runs with TCP connections to anything but loopback refused in-process, so that a defence that

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelInputSpec } from '@app/inference';
 import { ProblemError } from '@app/problem';
 import { elementCount, flattenTensorData, imageElements, modelInputs } from './tensor-data';
+import { testInputSpec } from '../../../../test/support/test-manifest';
 import type { TensorData } from './inference-request';
 
 const json = (values: unknown[]): TensorData => ({ form: 'values', values });
@@ -10,15 +11,8 @@ const raw = (bytes: ArrayLike<number> | Float32Array): TensorData => ({
   bytes: bytes instanceof Float32Array ? new Uint8Array(bytes.buffer) : Uint8Array.from(bytes),
 });
 
-const spec = (dtype: 'uint8' | 'float32'): ModelInputSpec => ({
-  height: 2,
-  width: 1,
-  channels: 3,
-  dtype,
-  channel_order: 'RGB',
-  value_range: [0, 255],
-  resize: { method: 'bilinear', fit: 'fill' },
-});
+const spec = (dtype: 'uint8' | 'float32'): ModelInputSpec =>
+  testInputSpec({ height: 2, width: 1, dtype, value_range: [0, 255] });
 
 describe('V2 tensor data', () => {
   it('reads flat and nested data alike, in row-major order', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FORBIDDEN_ADDRESSES, PUBLIC_ADDRESSES } from '../../test/attack-catalogue';
+import { FORBIDDEN_ADDRESSES, PUBLIC_ADDRESSES } from '../../../../test/support/attack-catalogue';
 import { allowlistEntryError, HostAllowlist, isPublicAddress, parseAddress } from './address-policy';
 
 const judge = (text: string): boolean => {

@@ -7,7 +7,11 @@ import type { TLSSocket } from 'node:tls';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '@app/problem';
-import { fakeDns, forbidNonLoopbackConnections, loopbackOnlyOpener } from '../../test/fetch-doubles';
+import {
+  fakeDns,
+  forbidNonLoopbackConnections,
+  loopbackOnlyOpener,
+} from '../../../../test/support/fetch-doubles';
 import { DEFAULT_IMAGE_FETCH_OPTIONS } from '../image-fetch.options';
 import type { PinnedRequestOptions, RequestOpener } from './request-opener';
 import { UrlFetcher } from './url-fetcher';

@@ -13,7 +13,7 @@ import {
   ODD_SPELLINGS,
   PRIVATELY_RESOLVING_NAMES,
   urlOf,
-} from '../../test/attack-catalogue';
+} from '../../../../test/support/attack-catalogue';
 import {
   blackHoleOpener,
   fakeDns,
@@ -22,7 +22,7 @@ import {
   neverOpener,
   noDns,
   type FakeDns,
-} from '../../test/fetch-doubles';
+} from '../../../../test/support/fetch-doubles';
 import { DEFAULT_IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from '../image-fetch.options';
 import { UrlFetcher } from './url-fetcher';
 

@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testManifest } from '../../../../test/support/test-manifest';
 import { readManifest, resolveModel } from './manifest-loader';
+import type { ModelManifest } from './model-manifest';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const gitBlob = (bytes: Buffer) =>
@@ -23,26 +25,16 @@ function modelFolder(
   return { dir, manifestPath };
 }
 
-const baseManifest = (files: unknown[]) => ({
-  name: 'tiny',
-  version: '1',
-  format: 'tflite',
-  entry: 'model.tflite',
-  files,
-  labels_file: 'labels.txt',
-  input: {
-    height: 4,
-    width: 4,
-    channels: 3,
-    dtype: 'float32',
-    channel_order: 'RGB',
-    value_range: [0, 1],
-    resize: { method: 'bilinear', fit: 'fill' },
-  },
-  output: { kind: 'logits' },
-  source: { url: 'https://example.com/tiny.tflite' },
-  license: { name: 'MIT', redistributable: true },
-});
+const baseManifest = (files: unknown[]) =>
+  testManifest({
+    name: 'tiny',
+    files: files as ModelManifest['files'],
+    labels_file: 'labels.txt',
+    input: { height: 4, width: 4 },
+    output: { kind: 'logits' },
+    source: { url: 'https://example.com/tiny.tflite' },
+    license: { name: 'MIT', redistributable: true },
+  });
 
 describe('resolveModel', () => {
   const files = { 'model.tflite': Buffer.from('not really a model'), 'labels.txt': 'apple_pie\nhot_dog\n' };

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { testInputSpec } from '../../../../test/support/test-manifest';
 import type { ModelInputSpec } from '../manifest/model-manifest';
 import { toModelInput } from './to-model-input';
 
 const image = { data: Uint8Array.from([0, 127.5, 255, 10, 20, 30]), width: 2, height: 1 };
-const spec = (overrides: Partial<ModelInputSpec>): ModelInputSpec => ({
-  height: 1,
-  width: 2,
-  channels: 3,
-  dtype: 'float32',
-  channel_order: 'RGB',
-  value_range: [0, 255],
-  resize: { method: 'bilinear', fit: 'fill' },
-  ...overrides,
-});
+const spec = (overrides: Partial<ModelInputSpec>): ModelInputSpec =>
+  testInputSpec({ height: 1, width: 2, value_range: [0, 255], ...overrides });
 
 describe('toModelInput', () => {
   it('passes raw pixels to uint8 models', () => {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testManifest } from '../../../../test/support/test-manifest';
 import { pullMissingModel } from './first-start-pull';
 
 const MODEL = Buffer.from('model bytes '.repeat(1000));
@@ -33,26 +34,16 @@ function manifestIn(url: string, hash = createHash('sha256').update(MODEL).diges
   const path = join(dir, 'manifest.json');
   writeFileSync(
     path,
-    JSON.stringify({
-      name: 'default-model',
-      version: '1',
-      format: 'tflite',
-      entry: 'model.bin',
-      files: [{ path: 'model.bin', sha256: hash }],
-      labels: ['a', 'b'],
-      input: {
-        height: 8,
-        width: 8,
-        channels: 3,
-        dtype: 'uint8',
-        channel_order: 'RGB',
-        value_range: [0, 255],
-        resize: { method: 'bilinear', fit: 'fill' },
-      },
-      output: { kind: 'probabilities' },
-      source: { url },
-      license: { name: 'test', redistributable: true },
-    }),
+    JSON.stringify(
+      testManifest({
+        name: 'default-model',
+        entry: 'model.bin',
+        files: [{ path: 'model.bin', sha256: hash }],
+        labels: ['a', 'b'],
+        input: { height: 8, width: 8, dtype: 'uint8', value_range: [0, 255] },
+        source: { url },
+      }),
+    ),
   );
   return path;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testManifest } from '../../../../test/support/test-manifest';
 import { resolveModel } from '../manifest/manifest-loader';
 import { checkRuntimeMatchesManifest, createRuntime } from './create-runtime';
 import { int, OnnxGraphBuilder } from '../../../keras/src/onnx/onnx-graph-builder';
@@ -26,28 +27,17 @@ describe('a user-supplied .onnx model (format "onnx")', () => {
     dir = mkdtempSync(join(tmpdir(), 'onnx-model-'));
     const bytes = channelsFirstModel();
     writeFileSync(join(dir, 'model.onnx'), bytes);
-    const manifest = {
+    const manifest = testManifest({
       name: 'channel-means',
-      version: '1',
       format: 'onnx',
       entry: 'model.onnx',
       files: [
         { path: 'model.onnx', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
       ],
       labels: ['red', 'green', 'blue'],
-      input: {
-        height: 2,
-        width: 2,
-        channels: 3,
-        dtype: 'float32',
-        channel_order: 'RGB',
-        value_range: [0, 1],
-        resize: { method: 'bilinear', fit: 'fill' },
-      },
-      output: { kind: 'probabilities' },
-      source: {},
+      input: { height: 2, width: 2 },
       license: { name: 'MIT', redistributable: true },
-    };
+    });
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   });
 

@@ -2,8 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import type { HostResolver, ResolvedAddress } from '../src/url/host-resolver';
-import { nodeRequestOpener, type RequestOpener } from '../src/url/request-opener';
+import type { HostResolver, ResolvedAddress } from '../../libs/image-fetch/src/url/host-resolver';
+import { nodeRequestOpener, type RequestOpener } from '../../libs/image-fetch/src/url/request-opener';
 
 const isLoopback = (host: string): boolean => host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
@@ -112,7 +112,6 @@ type ConnectArgs = Parameters<typeof Socket.prototype.connect>;
  * throws before a packet leaves (IPC paths and loopback pass). Returns the function that removes it.
  */
 export function forbidNonLoopbackConnections(): () => void {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with the socket as `this`
   const original = Socket.prototype.connect;
   Socket.prototype.connect = function guardedConnect(this: Socket, ...args: ConnectArgs) {
     const first: unknown = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
