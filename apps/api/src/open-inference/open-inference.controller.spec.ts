@@ -1,9 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ModelRegistry, type ModelManifest, type ServedModel } from '@app/inference';
 import { problem } from '@app/problem';
+import { controllerSetup, type ControllerApp } from '../../../../test/support/controller-setup';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
 import { ServingState } from '../data-plane/serving-state';
 import { ShutdownState } from '../lifecycle/shutdown-state';
@@ -34,30 +32,25 @@ const registry = {
   servedModels: (): ServedModel[] => [{ name: 'food', isDefault: true, versions: ['2'], state }],
 };
 
-let app: INestApplication;
+let api: ControllerApp;
 let base: string;
 const shutdown = new ShutdownState();
 
 beforeAll(async () => {
-  const module = await Test.createTestingModule({
-    controllers: [OpenInferenceController],
-    providers: [
+  api = await controllerSetup(
+    [OpenInferenceController],
+    [
       { provide: ModelRegistry, useValue: registry },
       { provide: InferenceDataPlane, useValue: { infer } },
       { provide: ShutdownState, useValue: shutdown },
       ServingState,
-      {
-        provide: ConfigService,
-        useValue: { get: (key: string) => ({ MAX_IMAGE_BYTES: 1024 * 1024, MAX_JSON_DEPTH: 64 })[key] },
-      },
     ],
-  }).compile();
-  app = module.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  base = await app.getUrl();
+    { MAX_IMAGE_BYTES: 1024 * 1024, MAX_JSON_DEPTH: 64 },
+  );
+  base = api.base;
 });
 
-afterAll(() => app?.close());
+afterAll(() => api?.close());
 
 beforeEach(() => {
   state = { status: 'loading', manifest };

@@ -1,7 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { APP_FILTER } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ClassifierService,
@@ -11,9 +7,9 @@ import {
 } from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import { Registry } from 'prom-client';
+import { controllerSetup, type ControllerApp } from '../../../../test/support/controller-setup';
 import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
 import { Predictor } from '../data-plane/predictor';
-import { ProblemDetailsFilter } from '../problem/problem-details.filter';
 import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
 import { BatchPredictionsController } from './batch-predictions.controller';
@@ -65,30 +61,27 @@ const sourceBytes = vi.fn((source: ImageSource) =>
   Promise.resolve(Buffer.from(source.kind === 'url' ? source.url : 'photo bytes')),
 );
 
-let app: INestApplication;
+let api: ControllerApp;
 let base: string;
 let classifier: StubClassifier;
 
 beforeAll(async () => {
   classifier = new StubClassifier();
-  const module = await Test.createTestingModule({
-    controllers: [SeedController, PredictionsController, BatchPredictionsController],
-    providers: [
+  api = await controllerSetup(
+    [SeedController, PredictionsController, BatchPredictionsController],
+    [
       Predictor,
       BatchPredictionService,
       { provide: PredictionMetrics, useValue: new PredictionMetrics(new Registry()) },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },
-      { provide: ConfigService, useValue: { get: (key: string) => ({ MAX_BATCH_ITEMS: 4 })[key] } },
-      { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     ],
-  }).compile();
-  app = module.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  base = await app.getUrl();
+    { MAX_BATCH_ITEMS: 4 },
+  );
+  base = api.base;
 });
 
-afterAll(() => app?.close());
+afterAll(() => api?.close());
 
 beforeEach(() => {
   classifier.calls.length = 0;
