@@ -7,9 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:http2';
 import { credentials, status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ImageDecoder } from '@app/imaging';
+import { CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES } from '../../apps/api/src/grpc/flow-control';
 import { GrpcFrontEnd } from '../../apps/api/src/grpc/grpc-front-end';
 import { grpcClient, type GrpcTestClient } from '../support/grpc-client';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
@@ -68,11 +70,27 @@ const imageRequest = (elements: Buffer[], extra: object = {}) => ({
 describe('Open Inference Protocol over gRPC with the real Food-101 model', () => {
   let running: RunningApp;
   let client: GrpcTestClient;
+  let address: string;
 
   beforeAll(async () => {
     const started = await startWithGrpc();
     running = started.running;
-    client = grpcClient(started.address);
+    address = started.address;
+    client = grpcClient(address);
+  });
+
+  it('opens HTTP/2 receive windows that take a 600 KB tensor in one flight (Node would keep 64 KiB)', async () => {
+    const session = connect(`http://${address}`);
+    try {
+      session.once('error', (error) => expect.fail(String(error)));
+      // The server's first SETTINGS are Node's defaults; its own follow at once, with the connection's update.
+      await vi.waitFor(() => {
+        expect(session.remoteSettings.initialWindowSize).toBe(STREAM_WINDOW_BYTES);
+        expect(session.state.remoteWindowSize).toBe(CONNECTION_WINDOW_BYTES);
+      });
+    } finally {
+      session.destroy();
+    }
   });
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import { InferenceDataPlane } from '../data-plane/inference-data-plane';
 import { ServingState } from '../data-plane/serving-state';
 import { ApiKeySet } from '../security/api-key-set';
 import type { CallWrapperDeps } from './grpc-call';
+import { widenFlowControlWindows } from './flow-control';
 import { GrpcMetrics } from './grpc-metrics';
 import { healthServiceHandlers } from './health-service.handlers';
 import { inferenceServiceHandlers } from './inference-service.handlers';
@@ -75,6 +76,7 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
         error ? reject(error) : resolve(bound),
       ),
     );
+    widenFlowControlWindows(server);
     this.server = server;
     return this.boundPort;
   }
