@@ -56,5 +56,15 @@ export class InferenceQueueMetrics {
         }
       },
     });
+    new Counter<'model'>({
+      name: `${METRIC_PREFIX}inference_worker_crashes_total`,
+      help: 'Inference worker threads that died (crash, out of memory, or stopped as stuck) and were replaced; each failed only the image it was running.',
+      labelNames: ['model'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { model, stats } of queues(models)) this.inc({ model }, stats.pool?.crashes ?? 0);
+      },
+    });
   }
 }
