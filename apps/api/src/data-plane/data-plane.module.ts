@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { ImageSourceClassifier } from './image-source-classifier';
 import { InferenceDataPlane } from './inference-data-plane';
 import { InferenceQueueMetrics } from './metrics/inference-queue-metrics';
 import { ModelMetrics } from './metrics/model-metrics';
@@ -15,6 +16,7 @@ import { ServingState } from './serving-state';
 @Module({
   providers: [
     ServingState,
+    ImageSourceClassifier,
     Predictor,
     InferenceDataPlane,
     PredictionMetrics,

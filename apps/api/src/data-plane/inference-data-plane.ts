@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ImageSourceService, type ImageSource } from '@app/image-fetch';
+import type { ImageSource } from '@app/image-fetch';
 import { ClassifierService, type ClassifierLease, type Classification } from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
 import { mapLimited } from '../common/map-limited';
@@ -16,6 +16,7 @@ import type {
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
 import { tensorLabel } from './tensor-label';
 import { imageElements, modelInputs } from './tensor-data';
+import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import type { Protocol } from './protocol';
 
@@ -43,7 +44,7 @@ interface RequestedOutput {
 @Injectable()
 export class InferenceDataPlane {
   constructor(
-    private readonly sources: ImageSourceService,
+    private readonly images: ImageSourceClassifier,
     private readonly classifier: ClassifierService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly metrics: PredictionMetrics,
@@ -112,10 +113,11 @@ export class InferenceDataPlane {
           typeof element === 'string'
             ? { kind: 'base64', base64: element }
             : { kind: 'bytes', bytes: element };
-        const bytes = await this.metrics.timeImageFetch(protocol, source.kind, () =>
-          this.sources.bytes(source, taskSignal),
-        );
-        return this.metrics.trackInference(protocol, () => lease.classifyImage(bytes, topK, taskSignal));
+        const classified = await this.images.classify(lease, source, topK, {
+          protocol,
+          signal: taskSignal,
+        });
+        return classified.classification;
       });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {

@@ -6,10 +6,11 @@ import {
   type ModelSelector,
   type RgbImage,
 } from '@app/inference';
-import { ImageSourceService, type ImageSource } from '@app/image-fetch';
+import type { ImageSource } from '@app/image-fetch';
 import type { DecodedImage } from '@app/imaging';
 import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
 import { mapLimited } from '../common/map-limited';
+import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import type { Protocol } from './protocol';
 import { resolveTopK } from './top-k';
@@ -42,39 +43,41 @@ export type BatchItem = () => ImageSource;
 @Injectable()
 export class Predictor {
   constructor(
-    private readonly sources: ImageSourceService,
+    private readonly images: ImageSourceClassifier,
     private readonly classifier: ClassifierService,
     private readonly metrics: PredictionMetrics,
   ) {}
 
-  async predict(source: ImageSource, options: PredictOptions): Promise<Prediction> {
-    return this.metrics.trackRequest(options.protocol, 1, async () => {
-      // Refuse before downloading anything when no model can answer.
-      const lease = this.classifier.lease(options.model);
-      try {
-        const topK = resolveTopK(options.topK, lease.labels.length);
-        return await this.predictWith(lease, source, topK, options);
-      } finally {
-        lease.release();
-      }
-    });
+  predict(source: ImageSource, options: PredictOptions): Promise<Prediction> {
+    return this.withLease(options, 1, (lease, topK) => this.predictWith(lease, source, topK, options));
   }
 
   /**
    * Every item of a batch, a few at a time, classified by one version of the model (even across a reload); one
    * settled result per item, in order. Whole-batch refusals (unknown model, not ready, top_k) are thrown first.
    */
-  async predictEach(
+  predictEach(
     items: readonly BatchItem[],
     options: PredictOptions,
   ): Promise<Array<PromiseSettledResult<Prediction>>> {
-    return this.metrics.trackRequest(options.protocol, items.length, async () => {
+    return this.withLease(options, items.length, (lease, topK) =>
+      mapLimited(items, BATCH_CONCURRENCY, (item) => this.predictWith(lease, item(), topK, options)),
+    );
+  }
+
+  /**
+   * One request of `images` images, metered, with the model leased first (a request no model can answer is refused
+   * before anything is downloaded) and held until `work` is done.
+   */
+  private withLease<T>(
+    options: PredictOptions,
+    images: number,
+    work: (lease: ClassifierLease, topK: number) => Promise<T>,
+  ): Promise<T> {
+    return this.metrics.trackRequest(options.protocol, images, async () => {
       const lease = this.classifier.lease(options.model);
       try {
-        const topK = resolveTopK(options.topK, lease.labels.length);
-        return await mapLimited(items, BATCH_CONCURRENCY, (item) =>
-          this.predictWith(lease, item(), topK, options),
-        );
+        return await work(lease, resolveTopK(options.topK, lease.labels.length));
       } finally {
         lease.release();
       }
@@ -88,19 +91,17 @@ export class Predictor {
     { protocol, signal, withModelInput = false }: PredictOptions,
   ): Promise<Prediction> {
     const started = performance.now();
-    const bytes = await this.metrics.timeImageFetch(protocol, source.kind, () =>
-      this.sources.bytes(source, signal),
-    );
-    const fetched = performance.now();
-    const result = await this.metrics.trackInference(protocol, () =>
-      lease.classifyImage(bytes, topK, signal, { keepModelInput: withModelInput }),
-    );
+    const { classification: result, fetchMs } = await this.images.classify(lease, source, topK, {
+      protocol,
+      signal,
+      keepModelInput: withModelInput,
+    });
     const { predictions, probabilities, inferenceMs } = result;
     return {
       classification: { model: result.model, predictions, probabilities, inferenceMs },
       image: result.image,
       timings: {
-        fetchMs: fetched - started,
+        fetchMs,
         decodeMs: result.decodeMs,
         inferenceMs,
         totalMs: performance.now() - started,

@@ -55,8 +55,8 @@ export function imageElements(
   shape: readonly number[],
   tensor: string,
 ): Array<string | Buffer> {
-  const expected = elementCount(shape, tensor);
   if (data.form === 'raw') {
+    const expected = elementCount(shape, tensor);
     const elements = rawBytesElements(data.bytes, tensor);
     if (elements.length !== expected) {
       throw invalid(
@@ -86,6 +86,7 @@ export function modelInputs(
   spec: ModelInputSpec,
   tensor: string,
 ): ModelInput[] {
+  // First, so an overflowing shape is reported as such rather than as the wrong shape.
   elementCount(shape, tensor);
   const [, height, width, channels] = shape;
   if (shape.length !== 4 || height !== spec.height || width !== spec.width || channels !== 3) {
@@ -162,7 +163,8 @@ function rawModelInputs(
   const [count, height, width] = shape;
   const size = height * width * 3;
   const bytesPer = datatype === 'FP32' ? 4 : 1;
-  const expected = elementCount(shape, tensor) * bytesPer;
+  // The shape is [count, height, width, 3], checked by modelInputs.
+  const expected = count * size * bytesPer;
   if (bytes.byteLength !== expected) {
     throw invalid(
       `Input "${tensor}" has shape [${shape.join(', ')}], which holds ${expected / bytesPer} ${datatype} elements (${expected} bytes), but its raw contents have ${bytes.byteLength} bytes.`,

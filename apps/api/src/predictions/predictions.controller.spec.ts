@@ -9,6 +9,7 @@ import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import { Registry } from 'prom-client';
 import { controllerSetup, type ControllerApp } from '../../../../test/support/controller-setup';
 import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
+import { ImageSourceClassifier } from '../data-plane/image-source-classifier';
 import { Predictor } from '../data-plane/predictor';
 import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
@@ -71,6 +72,7 @@ beforeAll(async () => {
     [SeedController, PredictionsController, BatchPredictionsController],
     [
       Predictor,
+      ImageSourceClassifier,
       BatchPredictionService,
       { provide: PredictionMetrics, useValue: new PredictionMetrics(new Registry()) },
       { provide: ClassifierService, useValue: classifier },

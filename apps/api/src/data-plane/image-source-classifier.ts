@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import type { ClassifierLease, ImageClassification } from '@app/inference';
+import { ImageSourceService, type ImageSource } from '@app/image-fetch';
+import { PredictionMetrics } from './metrics/prediction-metrics';
+import type { Protocol } from './protocol';
+
+export interface ClassifiedSource {
+  classification: ImageClassification;
+  /** Time getting the bytes (download, base64 decode). */
+  fetchMs: number;
+}
+
+export interface ClassifySourceOptions {
+  protocol: Protocol;
+  signal?: AbortSignal;
+  /** Also return the resized pixels the model saw. */
+  keepModelInput?: boolean;
+}
+
+/**
+ * One image, from wherever it came, classified by the model a request holds: the bytes from the source, then the
+ * decode and model run on a worker, each step metered by protocol. Every front-end's images take this path.
+ */
+@Injectable()
+export class ImageSourceClassifier {
+  constructor(
+    private readonly sources: ImageSourceService,
+    private readonly metrics: PredictionMetrics,
+  ) {}
+
+  async classify(
+    lease: ClassifierLease,
+    source: ImageSource,
+    topK: number,
+    { protocol, signal, keepModelInput = false }: ClassifySourceOptions,
+  ): Promise<ClassifiedSource> {
+    const started = performance.now();
+    const bytes = await this.metrics.timeImageFetch(protocol, source.kind, () =>
+      this.sources.bytes(source, signal),
+    );
+    const fetchMs = performance.now() - started;
+    const classification = await this.metrics.trackInference(protocol, () =>
+      lease.classifyImage(bytes, topK, signal, { keepModelInput }),
+    );
+    return { classification, fetchMs };
+  }
+}
