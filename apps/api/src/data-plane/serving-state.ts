@@ -66,9 +66,7 @@ export class ServingState {
       return {
         ready: false,
         code: 'model_not_ready',
-        reason: Object.entries(reasons)
-          .map(([name, why]) => `${name}: ${why}`)
-          .join(' '),
+        reason: modelReasons(reasons),
         models: reasons,
       };
     }
@@ -121,4 +119,11 @@ export class ServingState {
 /** The resize fidelity a model input uses (the manifest's, else the default). */
 export function resizeFidelity(input: ModelInputSpec): NonNullable<ModelInputSpec['resize']['fidelity']> {
   return input.resize.fidelity ?? DEFAULT_RESIZE_FIDELITY;
+}
+
+/** Each model that is not ready and why, as one sentence per model (`food101: The model is still loading.`). */
+export function modelReasons(reasons: Record<string, string>): string {
+  return Object.entries(reasons)
+    .map(([name, why]) => `${name}: ${why}`)
+    .join(' ');
 }

@@ -1,6 +1,6 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { problem } from '@app/problem';
-import type { ServingState } from '../data-plane/serving-state';
+import type { ServerReadiness, ServingState } from '../data-plane/serving-state';
 import { type CallWrapperDeps, unary } from './grpc-call';
 
 const SERVICE = 'grpc.health.v1.Health';
@@ -30,7 +30,7 @@ export function healthServiceHandlers(wrap: CallWrapperDeps, deps: { serving: Se
     List: unary(wrap, `${SERVICE}/List`, { public: true }, () => ({
       statuses: Object.fromEntries(HEALTH_SERVICES.map((service) => [service, { status: current() }])),
     })),
-    Watch: watch(wrap, current, deps.serving),
+    Watch: watch(wrap, deps.serving),
   };
 }
 
@@ -39,33 +39,33 @@ export function healthServiceHandlers(wrap: CallWrapperDeps, deps: { serving: Se
  * the call stays open, as the protocol says. Once the server drains, the last NOT_SERVING is sent and the stream
  * ends, so the drain does not wait on watchers.
  */
-function watch(wrap: CallWrapperDeps, current: () => ServingStatus, serving: ServingState) {
+function watch(wrap: CallWrapperDeps, serving: ServingState) {
   return (call: ServerWritableStream<{ service: string }, { status: ServingStatus }>) => {
     const record = wrap.metrics.start(`${SERVICE}/Watch`);
     const known = HEALTH_SERVICES.includes(call.request.service);
-    const read = (): ServingStatus => (known ? current() : 'SERVICE_UNKNOWN');
-    let sent = read();
+    const statusOf = (readiness: ServerReadiness): ServingStatus =>
+      !known ? 'SERVICE_UNKNOWN' : readiness.ready ? 'SERVING' : 'NOT_SERVING';
+    let sent = statusOf(serving.readiness());
     call.write({ status: sent });
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      clearInterval(timer);
+    };
     const timer = setInterval(() => {
-      const now = read();
+      const readiness = serving.readiness();
+      const now = statusOf(readiness);
       if (now !== sent) {
         sent = now;
         call.write({ status: now });
       }
-      const readiness = serving.readiness();
       if (!readiness.ready && readiness.code === 'shutting_down') {
-        if (sent !== 'NOT_SERVING' && known) call.write({ status: 'NOT_SERVING' });
         stop();
         call.end();
         record(status.OK);
       }
     }, WATCH_POLL_MS);
     timer.unref();
-    let stopped = false;
-    const stop = () => {
-      stopped = true;
-      clearInterval(timer);
-    };
     call.once('cancelled', () => {
       if (stopped) return;
       stop();

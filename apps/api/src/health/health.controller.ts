@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { problem } from '@app/problem';
-import { ServingState, type ServerReadiness } from '../data-plane/serving-state';
+import { modelReasons, ServingState, type ServerReadiness } from '../data-plane/serving-state';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
 import { HealthStatusDto } from './health-status.dto';
@@ -25,9 +25,7 @@ function checksOf(readiness: ServerReadiness): Checks {
       ? { status: 'up' }
       : {
           status: 'down',
-          reason: Object.entries(readiness.models)
-            .map(([name, why]) => `${name}: ${why}`)
-            .join(' '),
+          reason: modelReasons(readiness.models),
           models: readiness.models,
         },
   };
