@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { OipJob, OipRequest, OipResult } from './lib/oip-load-process';
-import { freePort } from './lib/server';
+import { cpuSeconds, freePort, rssMiB } from './lib/server';
 
 const { values } = parseArgs({
   options: {
@@ -30,20 +30,11 @@ const MODEL_DIR = join(values.shared, 'models', 'stm32-food101-mobilenet_v1_0.5_
 const PHOTOS = join(values.shared, 'images', 'food');
 const MODEL = 'food101';
 
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
 interface Round extends OipResult {
   name: string;
   /** The server process's CPU time (user + system) over the round, in ms. */
   serverCpuMs: number;
 }
-
-/** A process's CPU time so far (user + system), in ms, from /proc (clock ticks of 10 ms). */
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
 
 /** One round from a load generator in its own process: started, readied (requests encoded), then let go. */
 function round(
@@ -67,10 +58,14 @@ function round(
   return new Promise<Round>((resolve, reject) => {
     lines.on('line', (line) => {
       if (line === 'ready') {
-        cpuBefore = cpuMs(serverPid);
+        cpuBefore = cpuSeconds(serverPid);
         child.stdin.end('go\n');
       } else if (line.startsWith('{')) {
-        resolve({ name, serverCpuMs: cpuMs(serverPid) - cpuBefore, ...(JSON.parse(line) as OipResult) });
+        resolve({
+          name,
+          serverCpuMs: (cpuSeconds(serverPid) - cpuBefore) * 1000,
+          ...(JSON.parse(line) as OipResult),
+        });
       }
     });
     child.once('exit', (code) =>
