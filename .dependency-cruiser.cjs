@@ -16,10 +16,11 @@ const INFERENCE_LAYERS = [
 /** Which libraries each library may import (besides itself); apps may import any through its index.ts. */
 const LIBRARY_IMPORTS = {
   problem: [],
+  telemetry: [],
   imaging: ['problem'],
-  'image-fetch': ['imaging', 'problem'],
+  'image-fetch': ['imaging', 'problem', 'telemetry'],
   keras: [],
-  inference: ['imaging', 'keras', 'problem'],
+  inference: ['imaging', 'keras', 'problem', 'telemetry'],
   sdk: [],
 };
 

@@ -13,6 +13,8 @@ import { InFlightRequests } from './lifecycle/in-flight-requests';
 import { HttpMetrics } from './observability/http-metrics';
 import { requestLogContext } from './observability/logging';
 import { HTTP_LOGGER } from './observability/logging.module';
+import { httpTracing } from './observability/tracing/http-tracing';
+import { TracingState } from './observability/tracing/tracing.module';
 import { buildOpenApiDocument, setupSwaggerUi } from './openapi/openapi-document';
 import { corsPolicy } from './security/cors-policy';
 import { securityHeaders } from './security/security-headers';
@@ -35,7 +37,9 @@ export async function createApp(
   });
   if (!quiet) app.useLogger(app.get(Logger));
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
-  // First, before the body parsers: every request gets an id, an access line, a metric and a drain slot.
+  // First, before the body parsers: every request gets a span (when tracing), an id, an access line, a metric and
+  // a drain slot.
+  if (app.get(TracingState).enabled) app.use(httpTracing());
   app.use(app.get<RequestHandler>(HTTP_LOGGER));
   app.use(requestLogContext(await app.resolve(PinoLogger)));
   app.use(app.get(InFlightRequests).middleware);

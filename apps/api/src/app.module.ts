@@ -13,6 +13,7 @@ import { ModelsModule } from './models/models.module';
 import { wantsPrettyLogs } from './observability/logging';
 import { LoggingModule } from './observability/logging.module';
 import { MetricsModule } from './observability/metrics.module';
+import { TracingModule } from './observability/tracing/tracing.module';
 import { PredictionsModule } from './predictions/predictions.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { SecurityModule } from './security/security.module';
@@ -81,6 +82,7 @@ export class AppModule {
         }),
         LifecycleModule,
         MetricsModule,
+        TracingModule.forRoot(env),
         SecurityModule.forRoot({
           apiKeys: config.API_KEYS,
           rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,

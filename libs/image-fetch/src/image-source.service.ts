@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { problem } from '@app/problem';
+import { inSpan } from '@app/telemetry';
 import { decodeBase64Image } from './base64-image';
 import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from './image-fetch.options';
 import { UrlFetcher } from './url/url-fetcher';
@@ -15,7 +16,19 @@ export class ImageSourceService {
     @Inject(IMAGE_FETCH_OPTIONS) private readonly options: ImageFetchOptions,
   ) {}
 
-  async bytes(source: ImageSource, signal?: AbortSignal): Promise<Buffer> {
+  bytes(source: ImageSource, signal?: AbortSignal): Promise<Buffer> {
+    return inSpan(
+      'image.fetch',
+      { attributes: { 'food_vision.image.source': source.kind } },
+      async (span) => {
+        const bytes = await this.read(source, signal);
+        span?.setAttribute('food_vision.image.bytes', bytes.length);
+        return bytes;
+      },
+    );
+  }
+
+  private async read(source: ImageSource, signal?: AbortSignal): Promise<Buffer> {
     switch (source.kind) {
       case 'url':
         return (await this.fetcher.fetch(source.url, signal)).bytes;

@@ -40,6 +40,11 @@ const TRANSPOSING_ORIENTATIONS = new Set([5, 6, 7, 8]);
 // bytes twice on purpose, and must never answer from another request's pixels or hold their memory.
 sharp.cache(false);
 
+/** When decoding ended and resizing began (performance.now()), for a caller that times the two apart. */
+export interface DecodeTiming {
+  pixelsAt?: number;
+}
+
 /**
  * Decodes JPEG (baseline, progressive, CMYK, greyscale; EXIF orientation applied), PNG (8/16-bit, palette,
  * greyscale, alpha), WebP, GIF (first frame) with libvips, and uncompressed BMP with a bounded decoder, into
@@ -64,7 +69,8 @@ export class ImageDecoder {
     return this.turbo ? 'libjpeg-turbo' : 'libvips';
   }
 
-  async decode(bytes: Buffer, target: ResizeTarget): Promise<DecodedImage> {
+  /** `timing.pixelsAt` is set to performance.now() once the pixels are decoded, before they are resized. */
+  async decode(bytes: Buffer, target: ResizeTarget, timing?: DecodeTiming): Promise<DecodedImage> {
     const format = sniffImageFormat(bytes);
     if (!format) {
       throw problem(
@@ -73,12 +79,12 @@ export class ImageDecoder {
       );
     }
     if (format === 'jpeg' && target.method === 'bilinear') {
-      const decoded = this.decodeWithTurboJpeg(bytes, target);
+      const decoded = this.decodeWithTurboJpeg(bytes, target, timing);
       if (decoded) return decoded;
     }
     const source = format === 'bmp' ? this.bmpSource(bytes) : await this.libvipsSource(bytes, format);
     try {
-      const { resized, plan } = await this.resize(source, target);
+      const { resized, plan } = await this.resize(source, target, timing);
       const data = onCanvas(resized.data, plan, target);
       return {
         data,
@@ -100,10 +106,13 @@ export class ImageDecoder {
   private async resize(
     source: CheckedSource,
     target: ResizeTarget,
+    timing: DecodeTiming | undefined,
   ): Promise<{ resized: RgbPixels | { data: Uint8Array; width: number; height: number }; plan: ResizePlan }> {
     const sourcePlan = planResize(source.width, source.height, target);
     if (target.method !== 'bilinear') {
+      // libvips decodes and resamples in one pipeline: the resize has no time of its own here.
       const resized = await resample(source.open(), sourcePlan.crop, sourcePlan.placed, target.method);
+      if (timing) timing.pixelsAt = performance.now();
       return { resized, plan: sourcePlan };
     }
     // Bilinear without antialiasing reads 4 pixels per output pixel: decode once (one libvips pipeline, no
@@ -122,6 +131,7 @@ export class ImageDecoder {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    if (timing) timing.pixelsAt = performance.now();
     const decoded = { data, width: info.width, height: info.height };
     return { resized: resizeBilinear(decoded, plan.crop, plan.placed.width, plan.placed.height), plan };
   }
@@ -132,7 +142,11 @@ export class ImageDecoder {
    * still at least twice the input. Undefined for what libvips must do (a photo with a colour profile other than
    * sRGB, CMYK) or decide (a damaged file).
    */
-  private decodeWithTurboJpeg(bytes: Buffer, target: ResizeTarget): DecodedImage | undefined {
+  private decodeWithTurboJpeg(
+    bytes: Buffer,
+    target: ResizeTarget,
+    timing: DecodeTiming | undefined,
+  ): DecodedImage | undefined {
     if (!this.turbo) return undefined;
     const display = readJpegDisplay(bytes);
     if (!display || display.icc === 'other') return undefined;
@@ -147,6 +161,7 @@ export class ImageDecoder {
     const shrink = target.fidelity === 'fast' ? dctShrink(preShrinkFactor(sourcePlan)) : 1;
     const pixels = this.turbo.decode(bytes, header, shrink);
     if (!pixels) return undefined;
+    if (timing) timing.pixelsAt = performance.now();
     const decoded = shown(pixels.width, pixels.height);
     const plan = shrink > 1 ? planResize(decoded.width, decoded.height, target) : sourcePlan;
     const resized = resizeBilinear(pixels, plan.crop, plan.placed.width, plan.placed.height, orientation);

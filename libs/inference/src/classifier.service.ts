@@ -6,7 +6,8 @@ import type { ModelSelector } from './manifest/model-location';
 import { ModelRegistry } from './registry/model-registry';
 import { NonFiniteOutputError, toProbabilities, topK } from './processing/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';
-import type { InferenceReply } from './workers/image-inference';
+import type { InferenceReply, InferenceTask } from './workers/image-inference';
+import { postprocessTraced, runTraced, type TaskRunner } from './inference-tracing';
 
 export interface ClassPrediction {
   index: number;
@@ -70,17 +71,30 @@ export class ClassifierService {
   /** Holds the model `model` selects for one request (404 for an unknown model or version, 503 while not ready). */
   lease(model?: ModelSelector): ClassifierLease {
     const held = this.models.acquire(model);
-    const { resolved, inference } = held.model;
+    const { resolved, inference, runtime } = held.model;
+    const attributes = {
+      'food_vision.model.name': resolved.manifest.name,
+      'food_vision.model.version': resolved.manifest.version,
+      'food_vision.engine': runtime.engine,
+      'food_vision.backend': runtime.backend,
+    };
+    const runner =
+      (signal: AbortSignal | undefined): TaskRunner =>
+      (task, onStart) =>
+        inference.run(task, signal, onStart);
     return {
       model: { name: resolved.manifest.name, version: resolved.manifest.version },
       labels: resolved.labels,
       inputSpec: resolved.manifest.input,
       classifyImage: async (bytes, k, signal, { keepModelInput = false } = {}) => {
         const submitted = performance.now();
-        const reply = await inference.run({ kind: 'image', bytes, keepModelInput }, signal);
+        const task: InferenceTask = { kind: 'image', bytes, keepModelInput };
+        const reply = await runTraced(task, runner(signal), attributes);
         const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
         return {
-          ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
+          ...postprocessTraced(attributes, () =>
+            this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
+          ),
           image: reply.image!,
           decodeMs: reply.decodeMs,
           queueMs,
@@ -89,9 +103,12 @@ export class ClassifierService {
       },
       classifyTensor: async (input, k, signal) => {
         const submitted = performance.now();
-        const reply = await inference.run({ kind: 'tensor', input }, signal);
+        const reply = await runTraced({ kind: 'tensor', input }, runner(signal), attributes);
         const queueMs = Math.max(0, performance.now() - submitted - reply.inferenceMs);
-        return { ...this.toClassification(resolved, reply.scores, k, reply.inferenceMs), queueMs };
+        const classification = postprocessTraced(attributes, () =>
+          this.toClassification(resolved, reply.scores, k, reply.inferenceMs),
+        );
+        return { ...classification, queueMs };
       },
       release: () => held.release(),
     };

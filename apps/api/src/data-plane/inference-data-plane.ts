@@ -3,7 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import type { ImageSource } from '@app/image-fetch';
 import { ClassifierService, type ClassifierLease, type Classification } from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
+import { inSpan } from '@app/telemetry';
 import { mapLimited } from '../common/map-limited';
+import { describeRequest } from './request-span';
 import type { EnvironmentVariables } from '../config/environment';
 import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
 import type {
@@ -71,6 +73,7 @@ export class InferenceDataPlane {
       }
       // The classification extension's classes are the classifier's own top-k, ranked once.
       const topK = Math.max(0, ...outputs.map((output) => output.classification ?? 0));
+      describeRequest(lease, protocol, request.inputs[0].shape[0] ?? 0);
       const rows = await this.classify(request.inputs[0], lease, topK, signal, protocol);
       return {
         model_name: lease.model.name,
@@ -172,7 +175,9 @@ async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): 
       try {
         if (stop.signal.aborted)
           throw new Error('Not run: the request was cancelled or another element failed.');
-        return await task(stop.signal);
+        return await inSpan('classify.item', { attributes: { 'food_vision.batch.index': index } }, () =>
+          task(stop.signal),
+        );
       } catch (error) {
         firstFailure ??= { index, error };
         stop.abort();

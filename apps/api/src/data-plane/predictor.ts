@@ -8,7 +8,9 @@ import {
 } from '@app/inference';
 import type { ImageSource } from '@app/image-fetch';
 import type { DecodedImage } from '@app/imaging';
+import { inSpan } from '@app/telemetry';
 import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
+import { describeRequest } from './request-span';
 import { mapLimited } from '../common/map-limited';
 import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
@@ -61,7 +63,11 @@ export class Predictor {
     options: PredictOptions,
   ): Promise<Array<PromiseSettledResult<Prediction>>> {
     return this.withLease(options, items.length, (lease, topK) =>
-      mapLimited(items, BATCH_CONCURRENCY, (item) => this.predictWith(lease, item(), topK, options)),
+      mapLimited(items, BATCH_CONCURRENCY, (item, index) =>
+        inSpan('classify.item', { attributes: { 'food_vision.batch.index': index } }, () =>
+          this.predictWith(lease, item(), topK, options),
+        ),
+      ),
     );
   }
 
@@ -76,6 +82,7 @@ export class Predictor {
   ): Promise<T> {
     return this.metrics.trackRequest(options.protocol, images, async () => {
       const lease = this.classifier.lease(options.model);
+      describeRequest(lease, options.protocol, images);
       try {
         return await work(lease, resolveTopK(options.topK, lease.labels.length));
       } finally {

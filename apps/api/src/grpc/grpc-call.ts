@@ -6,11 +6,13 @@ import {
   status,
 } from '@grpc/grpc-js';
 import type { Logger } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
 import { problem } from '@app/problem';
 import type { ApiKeySet } from '../security/api-key-set';
 import { presentedApiKey } from '../security/api-key-set';
 import type { GrpcMetrics } from './grpc-metrics';
 import { toGrpcFailure } from './grpc-status';
+import { endCallSpan, startCallSpan, type CallSpan } from './grpc-tracing';
 
 /** What a handler gets besides the request: the caller's metadata, and a signal that fires at its deadline or when it cancels. */
 export interface CallContext {
@@ -29,6 +31,8 @@ export interface CallWrapperDeps {
   logger: Logger;
   /** Counts calls in flight, for the shutdown log. */
   track(delta: 1 | -1): void;
+  /** Whether calls get server spans (OTEL_* set); probes never do. */
+  tracing: boolean;
 }
 
 /** The API key from `x-api-key` or `authorization: Bearer <key>` metadata, as over HTTP. */
@@ -74,16 +78,20 @@ export function unary<Request, Response>(
       : undefined;
     const onCancelled = () => controller.abort();
     call.once('cancelled', onCancelled);
-    const finish = (code: status) => {
+    const traced: CallSpan | undefined =
+      deps.tracing && !options.public ? startCallSpan(call, method) : undefined;
+    const finish = (code: status, error?: unknown) => {
       clearTimeout(timer);
       call.removeListener('cancelled', onCancelled);
       record(code);
       deps.track(-1);
+      if (traced) endCallSpan(traced.span, code, error);
     };
+    const handle = () => handler(call.request, { metadata: call.metadata, signal: controller.signal });
     void (async () => {
       try {
         if (!options.public && deps.keys.enabled) requireApiKey(deps.keys, call.metadata);
-        const response = await handler(call.request, { metadata: call.metadata, signal: controller.signal });
+        const response = await (traced ? context.with(traced.context, handle) : handle());
         finish(status.OK);
         callback(null, response);
       } catch (error) {
@@ -95,7 +103,7 @@ export function unary<Request, Response>(
         if (failure.code === status.INTERNAL) {
           deps.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
         }
-        finish(failure.code);
+        finish(failure.code, error);
         callback(failure);
       }
     })();

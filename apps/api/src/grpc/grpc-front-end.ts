@@ -6,6 +6,7 @@ import { ConfigService } from '@nestjs/config';
 import type { EnvironmentVariables } from '../config/environment';
 import { InferenceDataPlane } from '../data-plane/inference-data-plane';
 import { ServingState } from '../data-plane/serving-state';
+import { TracingState } from '../observability/tracing/tracing.module';
 import { ApiKeySet } from '../security/api-key-set';
 import type { CallWrapperDeps } from './grpc-call';
 import { widenFlowControlWindows } from './flow-control';
@@ -36,6 +37,7 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
     private readonly serving: ServingState,
     private readonly dataPlane: InferenceDataPlane,
     private readonly metrics: GrpcMetrics,
+    private readonly tracing: TracingState,
   ) {}
 
   /** Calls being answered. */
@@ -65,6 +67,7 @@ export class GrpcFrontEnd implements OnApplicationShutdown {
       metrics: this.metrics,
       logger: this.logger,
       track: (delta) => (this.active += delta),
+      tracing: this.tracing.enabled,
     };
     const deps = { serving: this.serving, dataPlane: this.dataPlane };
     server.addService(definition.inference, inferenceServiceHandlers(wrap, deps));

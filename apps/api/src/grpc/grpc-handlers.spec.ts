@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createMetricsRegistry } from '../observability/metrics-registry';
 import { Metadata, status, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,7 +13,6 @@ import type { CallWrapperDeps } from './grpc-call';
 import { GrpcMetrics } from './grpc-metrics';
 import { healthServiceHandlers, WATCH_POLL_MS } from './health-service.handlers';
 import { inferenceServiceHandlers } from './inference-service.handlers';
-import { Registry } from 'prom-client';
 
 // The gRPC handlers called as grpc-js calls them, over the real ServingState with a stubbed registry and data
 // plane: statuses, the one readiness rule, Watch's stream, raw answers; no socket, no model.
@@ -33,9 +33,10 @@ const serving = new ServingState(registry as never, shutdown);
 const infer = vi.fn();
 const wrap: CallWrapperDeps = {
   keys: new ApiKeySet([]),
-  metrics: new GrpcMetrics(new Registry()),
+  metrics: new GrpcMetrics(createMetricsRegistry()),
   logger: new Logger('spec'),
   track: () => undefined,
+  tracing: false,
 };
 const inference = inferenceServiceHandlers(wrap, {
   serving,

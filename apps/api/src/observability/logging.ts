@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { PinoLogger } from 'nestjs-pino';
 import { pino, stdTimeFunctions, type Level, type Logger } from 'pino';
@@ -46,8 +47,21 @@ export function wantsPrettyLogs(env: Record<string, string | undefined>): boolea
   }
 }
 
+/**
+ * `trace_id` and `span_id` of the span active where a line is written, so the lines written while serving a
+ * traced request lead to its trace. Without tracing there is no active span and nothing is added. A new object
+ * each time: pino merges the line into it.
+ */
+export function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return {};
+  const context = span.spanContext();
+  return isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
+}
+
 export function createRootLogger(settings: LoggingSettings): Logger {
   const options = {
+    mixin: traceFields,
     level: settings.quiet ? 'silent' : (PINO_LEVELS[settings.level] ?? 'info'),
     timestamp: stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },

@@ -53,4 +53,11 @@ export class ProblemDetailsDto {
       "The id of this request, also in the `X-Request-Id` response header and the server logs; the caller's own `X-Request-Id` when it sent a valid one.",
   })
   request_id?: string;
+
+  @ApiPropertyOptional({
+    example: '4bf92f3577b34da6a3ce929d0e0e4736',
+    description:
+      'The OpenTelemetry trace id of this request, when the service traces (OTEL_EXPORTER_OTLP_ENDPOINT is set): the trace in the collector shows where the request failed. Also in the `traceparent` response header.',
+  })
+  trace_id?: string;
 }

@@ -1,11 +1,17 @@
 import type { Response } from 'express';
 import { problemTypeUri, type ProblemError } from '@app/problem';
+import { traceIdOf } from '../observability/tracing/server-spans';
 import type { ProblemDetailsDto } from './problem-details.dto';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** The RFC 9457 body of a ProblemError (Retry-After travels as a header, not in the body). */
-export function problemBody(error: ProblemError, instance: string, requestId?: string): ProblemDetailsDto {
+export function problemBody(
+  error: ProblemError,
+  instance: string,
+  requestId?: string,
+  traceId?: string,
+): ProblemDetailsDto {
   const { retry_after_seconds: _retryAfter, ...extensions } = error.extensions;
   return {
     type: problemTypeUri(error.code),
@@ -15,6 +21,7 @@ export function problemBody(error: ProblemError, instance: string, requestId?: s
     code: error.code,
     instance,
     ...(requestId !== undefined ? { request_id: requestId } : {}),
+    ...(traceId !== undefined ? { trace_id: traceId } : {}),
     ...extensions,
   };
 }
@@ -29,6 +36,13 @@ export function sendProblem(response: Response, error: ProblemError, instance: s
     .status(error.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send(
-      JSON.stringify(problemBody(error, instance, typeof requestId === 'string' ? requestId : undefined)),
+      JSON.stringify(
+        problemBody(
+          error,
+          instance,
+          typeof requestId === 'string' ? requestId : undefined,
+          traceIdOf(response.req),
+        ),
+      ),
     );
 }

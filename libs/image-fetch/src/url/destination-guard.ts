@@ -1,4 +1,5 @@
 import { problem, ProblemError } from '@app/problem';
+import { inSpan } from '@app/telemetry';
 import {
   addressFamily,
   HostAllowlist,
@@ -62,7 +63,15 @@ export class DestinationGuard {
       );
     let answers: ResolvedAddress[];
     try {
-      answers = await deadline.race(this.resolve(hostname));
+      answers = await inSpan(
+        'dns.lookup',
+        { attributes: { 'dns.question.name': hostname } },
+        async (span) => {
+          const resolved = await deadline.race(this.resolve(hostname));
+          span?.setAttribute('dns.answers', resolved.length);
+          return resolved;
+        },
+      );
     } catch (error) {
       if (error instanceof ProblemError) throw error;
       throw unresolvable();

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { problem, ProblemError } from '@app/problem';
+import { endSpan, failSpan, inSpan, recordingSpan, startSpan } from '@app/telemetry';
 import { IMAGE_FETCH_OPTIONS, type ImageFetchOptions } from '../image-fetch.options';
 import { withoutTrailingDot } from './address-policy';
 import { DestinationGuard } from './destination-guard';
@@ -17,6 +19,17 @@ export interface FetchedImage {
   redirects: number;
   /** The URL the image finally came from (after redirects); for logs, never for error messages. */
   finalUrl: string;
+}
+
+/** A hop's client span attributes (HTTP semantic conventions); never the path or query, which may be signed. */
+function hopAttributes(url: URL, redirects: number) {
+  return {
+    'http.request.method': 'GET',
+    'server.address': url.hostname,
+    'server.port': effectivePort(url),
+    'url.scheme': url.protocol.slice(0, -1),
+    'food_vision.fetch.hop': redirects,
+  };
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -45,41 +58,56 @@ export class UrlFetcher {
     const deadline = new FetchDeadline(this.options.totalTimeoutMs, signal);
     let url = parseImageUrl(rawUrl);
     for (let redirects = 0; ; redirects++) {
-      const addresses = await this.guard.check(url, deadline);
-      const response = await this.connect(url, addresses, deadline);
-      const status = response.statusCode ?? 0;
-      if (REDIRECT_STATUSES.has(status) && response.headers.location) {
-        response.destroy();
-        url = this.redirectTarget(url, response.headers.location, redirects);
-        continue;
-      }
-      if (status !== 200) {
-        response.destroy();
-        throw problem(
-          'upstream_status',
-          `The image URL answered HTTP ${status}; check that the URL is right and publicly readable.`,
-          { upstream_status: status },
-        );
-      }
-      const contentType = response.headers['content-type'];
-      try {
-        checkDeclaredContentType(contentType);
-      } catch (error) {
-        response.destroy();
-        throw error;
-      }
-      const bytes = await readImageBody(response, {
-        maxBytes: this.options.maxBytes,
-        signal: deadline.signal,
-        onAbort: () => deadline.timeoutProblem(),
-        onBroken: () =>
-          problem(
-            'upstream_unreachable',
-            'The image URL closed the connection before the image was complete.',
-          ),
-      });
-      return { bytes, contentType, redirects, finalUrl: url.href };
+      const hop = url;
+      const outcome = await inSpan(
+        'GET',
+        { kind: SpanKind.CLIENT, attributes: hopAttributes(hop, redirects) },
+        (span) => this.hop(hop, redirects, deadline, span),
+      );
+      if (outcome.kind === 'image') return { ...outcome.image, redirects };
+      url = outcome.next;
     }
+  }
+
+  /** One request of the chain: where it may connect, the answer, and either the image or where it redirects. */
+  private async hop(
+    url: URL,
+    redirects: number,
+    deadline: FetchDeadline,
+    span: Span | undefined,
+  ): Promise<{ kind: 'redirect'; next: URL } | { kind: 'image'; image: Omit<FetchedImage, 'redirects'> }> {
+    const addresses = await this.guard.check(url, deadline);
+    const response = await this.connect(url, addresses, deadline);
+    const status = response.statusCode ?? 0;
+    span?.setAttribute('http.response.status_code', status);
+    if (REDIRECT_STATUSES.has(status) && response.headers.location) {
+      response.destroy();
+      return { kind: 'redirect', next: this.redirectTarget(url, response.headers.location, redirects) };
+    }
+    if (status !== 200) {
+      response.destroy();
+      throw problem(
+        'upstream_status',
+        `The image URL answered HTTP ${status}; check that the URL is right and publicly readable.`,
+        { upstream_status: status },
+      );
+    }
+    const contentType = response.headers['content-type'];
+    try {
+      checkDeclaredContentType(contentType);
+    } catch (error) {
+      response.destroy();
+      throw error;
+    }
+    const bytes = await readImageBody(response, {
+      maxBytes: this.options.maxBytes,
+      signal: deadline.signal,
+      onAbort: () => deadline.timeoutProblem(),
+      onBroken: () =>
+        problem('upstream_unreachable', 'The image URL closed the connection before the image was complete.'),
+    });
+    span?.setAttribute('http.response.body.size', bytes.length);
+    return { kind: 'image', image: { bytes, contentType, finalUrl: url.href } };
   }
 
   private redirectTarget(from: URL, location: string, redirectsSoFar: number): URL {
@@ -127,6 +155,7 @@ export class UrlFetcher {
         if (settled) return;
         settled = true;
         clearTimeout(connectTimer);
+        connected(error);
         deadline.signal.removeEventListener('abort', onAbort);
         if (error) {
           request.destroy();
@@ -136,6 +165,21 @@ export class UrlFetcher {
         }
       };
       const onAbort = (): void => settle(deadline.timeoutProblem());
+      const connecting = recordingSpan()
+        ? startSpan('connect', {
+            attributes: {
+              'network.peer.address': target.address,
+              'network.peer.port': effectivePort(url),
+              'network.transport': 'tcp',
+              'url.scheme': url.protocol.slice(0, -1),
+            },
+          })
+        : undefined;
+      const connected = (error?: ProblemError): void => {
+        if (!connecting?.isRecording()) return;
+        if (error) failSpan(connecting, error);
+        endSpan(connecting);
+      };
       const request = this.open(url, this.pinnedOptions(url, target));
       const connectTimer = setTimeout(
         () =>
@@ -150,9 +194,10 @@ export class UrlFetcher {
       if (deadline.expired) return onAbort();
       deadline.signal.addEventListener('abort', onAbort, { once: true });
       request.once('socket', (socket) => {
-        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () =>
-          clearTimeout(connectTimer),
-        );
+        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+          clearTimeout(connectTimer);
+          connected();
+        });
       });
       request.once('response', (response) => settle(undefined, response));
       request.on('error', () =>

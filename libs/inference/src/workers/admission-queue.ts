@@ -27,6 +27,8 @@ export interface AdmissionStats {
 
 interface Entry<Task, Result> {
   task: Task;
+  /** Called as the task leaves the queue for a runner. */
+  onStart?: () => void;
   state: 'queued' | 'running';
   settled: boolean;
   startedAt?: number;
@@ -55,7 +57,8 @@ export class AdmissionQueue<Task, Result> {
     if (options.concurrency < 1) throw new Error('An admission queue needs a concurrency of at least 1.');
   }
 
-  submit(task: Task, signal?: AbortSignal): Promise<Result> {
+  /** Queues `task`; `onStart` runs as it leaves the queue for a runner, just before the runner gets it. */
+  submit(task: Task, signal?: AbortSignal, onStart?: () => void): Promise<Result> {
     if (signal?.aborted) {
       this.record('abandoned');
       return Promise.reject(clientClosed());
@@ -73,6 +76,7 @@ export class AdmissionQueue<Task, Result> {
     return new Promise<Result>((resolve, reject) => {
       const entry: Entry<Task, Result> = {
         task,
+        onStart,
         state: 'queued',
         settled: false,
         timer: setTimeout(() => this.expire(entry), this.options.timeoutMs),
@@ -116,6 +120,7 @@ export class AdmissionQueue<Task, Result> {
     this.counts.started++;
     let work: Promise<Result>;
     try {
+      entry.onStart?.();
       work = this.runner(entry.task);
     } catch (error) {
       work = Promise.reject(error instanceof Error ? error : new Error(String(error)));

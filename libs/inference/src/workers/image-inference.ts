@@ -1,9 +1,12 @@
-import { ImageDecoder, type DecodedImage } from '@app/imaging';
+import type { Attributes } from '@opentelemetry/api';
+import { ImageDecoder, type DecodedImage, type DecodeTiming } from '@app/imaging';
+import type { StageTime } from '@app/telemetry';
 import { DEFAULT_RESIZE_FIDELITY, type ModelInputSpec } from '../manifest/model-manifest';
 import type { ResolvedModel } from '../manifest/resolved-model';
 import { toModelInput, type RgbImage } from '../processing/to-model-input';
 import { checkRuntimeMatchesManifest, createRuntime, type RuntimeOptions } from '../runtimes/create-runtime';
 import type { ModelInput, ModelRuntime, RuntimeInfo } from '../runtimes/model-runtime';
+import { StageClock } from './stage-clock';
 
 export interface ImageInferenceOptions {
   runtime: RuntimeOptions;
@@ -24,8 +27,12 @@ export interface InferenceInfo extends RuntimeInfo {
  * An image file to decode and classify (`keepModelInput`: also return the resized pixels the model saw), or a
  * tensor already in the model's input layout.
  */
-export type InferenceTask =
-  { kind: 'image'; bytes: Uint8Array; keepModelInput?: boolean } | { kind: 'tensor'; input: ModelInput };
+export type InferenceTask = (
+  { kind: 'image'; bytes: Uint8Array; keepModelInput?: boolean } | { kind: 'tensor'; input: ModelInput }
+) & {
+  /** The span this task runs under (W3C traceparent), when its request is traced: the reply then has `stages`. */
+  traceparent?: string;
+};
 
 /** What one task gave: the raw scores (probabilities are computed by the caller) and what was decoded. */
 export interface InferenceReply {
@@ -36,6 +43,8 @@ export interface InferenceReply {
   modelInput?: RgbImage;
   decodeMs: number;
   inferenceMs: number;
+  /** Each step's wall-clock start and end on the worker, for a traced task (`traceparent`). */
+  stages?: StageTime[];
 }
 
 /**
@@ -90,37 +99,52 @@ export class ImageInference {
     return this.resolved.manifest.input;
   }
 
-  run(task: InferenceTask): Promise<InferenceReply> {
-    return task.kind === 'image' ? this.infer(task.bytes, task.keepModelInput) : this.inferTensor(task.input);
+  async run(task: InferenceTask): Promise<InferenceReply> {
+    const clock = new StageClock();
+    const reply =
+      task.kind === 'image'
+        ? await this.infer(task.bytes, task.keepModelInput, clock)
+        : await this.inferTensor(task.input, clock);
+    return task.traceparent === undefined
+      ? reply
+      : { ...reply, stages: clock.stages(this.stageAttributes(reply)) };
   }
 
-  async inferTensor(input: ModelInput): Promise<InferenceReply> {
-    const started = performance.now();
+  async inferTensor(input: ModelInput, clock = new StageClock()): Promise<InferenceReply> {
+    const started = clock.mark('start');
     const scores = await this.runtime.run(input);
-    return { scores, decodeMs: 0, inferenceMs: performance.now() - started };
+    return { scores, decodeMs: 0, inferenceMs: clock.mark('model.inference') - started };
   }
 
-  async infer(bytes: Uint8Array, keepModelInput = false): Promise<InferenceReply> {
-    const started = performance.now();
+  async infer(bytes: Uint8Array, keepModelInput = false, clock = new StageClock()): Promise<InferenceReply> {
+    const started = clock.mark('start');
     const { width, height, resize } = this.input;
     const buffer = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const image = await this.decoder.decode(buffer, {
-      width,
-      height,
-      method: resize.method,
-      fit: resize.fit,
-      fidelity: resize.fidelity ?? DEFAULT_RESIZE_FIDELITY,
-    });
-    const decoded = performance.now();
+    const timing: DecodeTiming = {};
+    const image = await this.decoder.decode(
+      buffer,
+      {
+        width,
+        height,
+        method: resize.method,
+        fit: resize.fit,
+        fidelity: resize.fidelity ?? DEFAULT_RESIZE_FIDELITY,
+      },
+      timing,
+    );
+    const decoded = clock.mark('image.resize');
+    clock.insertBefore('image.resize', 'image.decode', timing.pixelsAt ?? decoded);
     const input = toModelInput(image, this.input, this.freeInputs.pop());
+    clock.mark('model.preprocess');
     let scores: Float32Array;
     try {
       scores = await this.runtime.run(input);
     } finally {
       if (input.data instanceof Float32Array) this.freeInputs.push(input.data);
     }
+    clock.mark('model.inference');
     return {
       scores,
       image: { format: image.format, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight },
@@ -128,6 +152,24 @@ export class ImageInference {
       ...(keepModelInput ? { modelInput: { data: image.data.slice(), width, height } } : {}),
       decodeMs: decoded - started,
       inferenceMs: performance.now() - decoded,
+    };
+  }
+
+  /** What a trace shows on each stage: the model and engine, and the image that was decoded. */
+  private stageAttributes(reply: InferenceReply): Attributes {
+    const { manifest } = this.resolved;
+    return {
+      'food_vision.model.name': manifest.name,
+      'food_vision.model.version': manifest.version,
+      'food_vision.engine': this.info.engine,
+      'food_vision.backend': this.info.backend,
+      ...(reply.image
+        ? {
+            'food_vision.image.format': reply.image.format,
+            'food_vision.image.width': reply.image.sourceWidth,
+            'food_vision.image.height': reply.image.sourceHeight,
+          }
+        : {}),
     };
   }
 

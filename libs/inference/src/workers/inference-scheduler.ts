@@ -129,10 +129,10 @@ export class InferenceScheduler {
 
   /**
    * Runs one task on a worker: an image file is decoded, resized and classified; a tensor is classified as is.
-   * Rejects with 503 when the queue is full or the deadline passes.
+   * Rejects with 503 when the queue is full or the deadline passes. `onStart` runs as the task leaves the queue.
    */
-  run(task: InferenceTask, signal?: AbortSignal): Promise<InferenceReply> {
-    return this.queue.submit(task, signal);
+  run(task: InferenceTask, signal?: AbortSignal, onStart?: () => void): Promise<InferenceReply> {
+    return this.queue.submit(task, signal, onStart);
   }
 
   stats(): InferenceStats {

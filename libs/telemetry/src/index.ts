@@ -1,0 +1,4 @@
+export * from './clock';
+export * from './spans';
+export * from './stage-times';
+export * from './trace-context';
