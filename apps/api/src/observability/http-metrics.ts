@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { TraceFlags } from '@opentelemetry/api';
+import { observeTraced } from './exemplars';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from './metrics-registry';
+import { serverSpanOf } from './tracing/server-spans';
 
 type HttpLabel = 'method' | 'route' | 'status';
 
@@ -29,19 +32,25 @@ export class HttpMetrics {
       help: 'HTTP request latency from the first byte read to the last byte written, by method, route pattern and status.',
       labelNames: ['method', 'route', 'status'],
       buckets: LATENCY_BUCKETS,
+      enableExemplars: true,
       registers: [registry],
     });
   }
 
   readonly middleware = (request: Request, response: Response, next: NextFunction): void => {
-    const stop = this.duration.startTimer();
+    const started = performance.now();
     response.once('close', () => {
       const labels = {
         method: request.method,
         route: routePattern(request),
         status: response.writableFinished ? String(response.statusCode) : 'aborted',
       };
-      stop(labels);
+      const span = serverSpanOf(request);
+      const exemplar: Record<string, string> =
+        span && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0
+          ? { trace_id: span.spanContext().traceId }
+          : {};
+      observeTraced(this.duration, labels, (performance.now() - started) / 1000, exemplar);
       this.requests.inc(labels);
     });
     next();

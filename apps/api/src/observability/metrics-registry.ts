@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry, type RegistryContentType } from 'prom-client';
 
 /** Every metric this service defines starts with this; the default process/Node.js metrics keep their standard names. */
 export const METRIC_PREFIX = 'food_vision_';
@@ -12,6 +12,8 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
  */
 export function createMetricsRegistry(): Registry {
   const registry = new Registry();
+  // OpenMetrics mode lets histograms keep exemplars; /metrics writes either format itself (exposition.ts).
+  (registry as unknown as Registry<RegistryContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   collectDefaultMetrics({ register: registry });
   return registry;
 }

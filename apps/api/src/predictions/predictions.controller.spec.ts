@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMetricsRegistry } from '../observability/metrics-registry';
 import {
   ClassifierService,
   type ClassifierLease,
@@ -6,7 +7,6 @@ import {
   type ModelSelector,
 } from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
-import { Registry } from 'prom-client';
 import { controllerSetup, type ControllerApp } from '../../../../test/support/controller-setup';
 import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
 import { ImageSourceClassifier } from '../data-plane/image-source-classifier';
@@ -74,7 +74,7 @@ beforeAll(async () => {
       Predictor,
       ImageSourceClassifier,
       BatchPredictionService,
-      { provide: PredictionMetrics, useValue: new PredictionMetrics(new Registry()) },
+      { provide: PredictionMetrics, useValue: new PredictionMetrics(createMetricsRegistry()) },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },
     ],

@@ -60,7 +60,7 @@ export class FoodVisionApi extends HeyApiClient {
     /**
      * Prometheus metrics
      *
-     * HTTP, image fetch and inference latency histograms, failures by problem code, model info, process and Node.js metrics, in the Prometheus text format. Open even when API keys are required.
+     * HTTP, image fetch and inference latency histograms, failures by problem code, model info, process and Node.js metrics, in the Prometheus text format; in OpenMetrics when the Accept header prefers `application/openmetrics-text` (as Prometheus does), with the trace id of a request in each latency bucket as its exemplar when tracing is on. Open even when API keys are required.
      */
     public getMetrics<ThrowOnError extends boolean = false>(options?: Options<GetMetricsData, ThrowOnError>): RequestResult<GetMetricsResponses, unknown, ThrowOnError> {
         return (options?.client ?? this.client).get<GetMetricsResponses, unknown, ThrowOnError>({ url: '/metrics', ...options });

@@ -55,6 +55,10 @@ export type Problem = {
      * The id of this request, also in the `X-Request-Id` response header and the server logs; the caller's own `X-Request-Id` when it sent a valid one.
      */
     request_id?: string;
+    /**
+     * The OpenTelemetry trace id of this request, when the service traces (OTEL_EXPORTER_OTLP_ENDPOINT is set): the trace in the collector shows where the request failed. Also in the `traceparent` response header.
+     */
+    trace_id?: string;
 };
 
 /**
@@ -643,7 +647,7 @@ export type GetMetricsData = {
 
 export type GetMetricsResponses = {
     /**
-     * The Prometheus text exposition format (version 0.0.4).
+     * The Prometheus text exposition format (version 0.0.4), or OpenMetrics 1.0.0.
      */
     200: string;
 };

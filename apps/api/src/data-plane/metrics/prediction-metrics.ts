@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { ProblemError } from '@app/problem';
+import { observeTraced, traceExemplar } from '../../observability/exemplars';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from '../../observability/metrics-registry';
 import type { Protocol } from '../protocol';
 
@@ -48,6 +49,7 @@ export class PredictionMetrics {
       help: 'Time the data plane took for one request, all its images included, by protocol.',
       labelNames: ['protocol'],
       buckets: LATENCY_BUCKETS,
+      enableExemplars: true,
       registers,
     });
     this.requestImages = new Histogram({
@@ -62,6 +64,7 @@ export class PredictionMetrics {
       help: 'Time to get the image bytes (download for `url`, decode for `base64`), by protocol, source and outcome (`ok`/`error`).',
       labelNames: ['protocol', 'source', 'outcome'],
       buckets: LATENCY_BUCKETS,
+      enableExemplars: true,
       registers,
     });
     this.fetchFailures = new Counter({
@@ -75,6 +78,7 @@ export class PredictionMetrics {
       help: 'Time the model runtime took for one run (preprocessed input to scores), by protocol.',
       labelNames: ['protocol'],
       buckets: INFERENCE_BUCKETS,
+      enableExemplars: true,
       registers,
     });
     this.queueDuration = new Histogram({
@@ -82,6 +86,7 @@ export class PredictionMetrics {
       help: 'Time an image or tensor waited for a free inference worker, by protocol.',
       labelNames: ['protocol'],
       buckets: LATENCY_BUCKETS,
+      enableExemplars: true,
       registers,
     });
     this.decodeDuration = new Histogram({
@@ -89,13 +94,14 @@ export class PredictionMetrics {
       help: 'Time to decode and resize an image to the model input (on the inference worker), by protocol.',
       labelNames: ['protocol'],
       buckets: INFERENCE_BUCKETS,
+      enableExemplars: true,
       registers,
     });
   }
 
   /** Runs one request of `images` images, counting it by its outcome and timing it. */
   async trackRequest<T>(protocol: Protocol, images: number, handle: () => Promise<T>): Promise<T> {
-    const stop = this.requestDuration.startTimer({ protocol });
+    const started = performance.now();
     this.requestImages.observe({ protocol }, images);
     try {
       const result = await handle();
@@ -105,19 +111,21 @@ export class PredictionMetrics {
       this.requests.inc({ protocol, code: problemCode(error) });
       throw error;
     } finally {
-      stop();
+      observeTraced(this.requestDuration, { protocol }, (performance.now() - started) / 1000);
     }
   }
 
   /** Runs `fetch`, timing it and counting a failure by its problem code. */
   async timeImageFetch<T>(protocol: Protocol, source: ImageSourceKind, fetch: () => Promise<T>): Promise<T> {
-    const stop = this.fetchDuration.startTimer({ protocol, source });
+    const started = performance.now();
+    const stop = (outcome: 'ok' | 'error') =>
+      observeTraced(this.fetchDuration, { protocol, source, outcome }, (performance.now() - started) / 1000);
     try {
       const result = await fetch();
-      stop({ outcome: 'ok' });
+      stop('ok');
       return result;
     } catch (error) {
-      stop({ outcome: 'error' });
+      stop('error');
       this.fetchFailures.inc({ protocol, source, code: problemCode(error) });
       throw error;
     }
@@ -129,9 +137,12 @@ export class PredictionMetrics {
     classify: () => Promise<T>,
   ): Promise<T> {
     const result = await classify();
-    this.inferenceDuration.observe({ protocol }, result.inferenceMs / 1000);
-    if (result.queueMs !== undefined) this.queueDuration.observe({ protocol }, result.queueMs / 1000);
-    if (result.decodeMs !== undefined) this.decodeDuration.observe({ protocol }, result.decodeMs / 1000);
+    const exemplar = traceExemplar();
+    observeTraced(this.inferenceDuration, { protocol }, result.inferenceMs / 1000, exemplar);
+    if (result.queueMs !== undefined)
+      observeTraced(this.queueDuration, { protocol }, result.queueMs / 1000, exemplar);
+    if (result.decodeMs !== undefined)
+      observeTraced(this.decodeDuration, { protocol }, result.decodeMs / 1000, exemplar);
     return result;
   }
 }

@@ -1,0 +1,24 @@
+import { trace, TraceFlags } from '@opentelemetry/api';
+import type { Histogram, LabelValues } from 'prom-client';
+
+/** The exemplar labels of the active span: its trace id when the trace is sampled (so the collector has it). */
+export function traceExemplar(): Record<string, string> {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context !== undefined && (context.traceFlags & TraceFlags.SAMPLED) !== 0
+    ? { trace_id: context.traceId }
+    : {};
+}
+
+/**
+ * Observes `seconds` in a histogram made with `enableExemplars: true`, with the active trace as the bucket's
+ * exemplar (shown to clients that ask for OpenMetrics). Without a sampled span it is a plain observation.
+ */
+export function observeTraced<T extends string>(
+  histogram: Histogram<T>,
+  labels: LabelValues<T>,
+  seconds: number,
+  exemplar: Record<string, string> = traceExemplar(),
+): void {
+  // prom-client types exemplar labels as the metric's own label names; any names are valid.
+  histogram.observe({ labels, value: seconds, exemplarLabels: exemplar as LabelValues<T> });
+}
