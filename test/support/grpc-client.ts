@@ -39,7 +39,7 @@ type UnaryMethod = (
   metadata: Metadata,
   options: object,
   callback: (error: ServiceError | null, response: Answer) => void,
-) => void;
+) => NodeJS.EventEmitter;
 
 type ClientConstructor = new (address: string, creds: ChannelCredentials, options?: object) => Client;
 
@@ -60,6 +60,8 @@ export interface Answer {
 export interface CallResult<T = Answer> {
   response?: T;
   error?: ServiceError;
+  /** The response headers (initial metadata) the server sent, if any. */
+  headers?: Record<string, string>;
 }
 
 export interface GrpcTestClient {
@@ -105,12 +107,18 @@ export function grpcClient(
       const metadata = new Metadata();
       for (const [key, value] of Object.entries(opts.metadata ?? {})) metadata.set(key, value);
       const callOptions = opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
-      (client as unknown as Record<string, UnaryMethod>)[method](
+      let headers: Record<string, string> | undefined;
+      const call = (client as unknown as Record<string, UnaryMethod>)[method](
         request,
         metadata,
         callOptions,
-        (error, response) => resolve(error ? { error } : { response }),
+        (error, response) => resolve(error ? { error, headers } : { response, headers }),
       );
+      call.on('metadata', (received: Metadata) => {
+        headers = Object.fromEntries(
+          Object.entries(received.getMap()).map(([key, value]) => [key, String(value)]),
+        );
+      });
     });
   return {
     call: (method, request, opts) => unary(inference, method, request, opts),

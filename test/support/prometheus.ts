@@ -18,6 +18,16 @@ export const DASHBOARD_FILE = join(ROOT, 'deploy', 'grafana', 'food-vision-dashb
 
 export interface RunningPrometheus {
   url: string;
+  /** The exemplars Prometheus stored for `expr` over the last `seconds` (needs `exemplars: true`). */
+  queryExemplars(
+    expr: string,
+    seconds?: number,
+  ): Promise<
+    Array<{
+      seriesLabels: Record<string, string>;
+      exemplars: Array<{ labels: Record<string, string>; value: string }>;
+    }>
+  >;
   /** An instant query through the HTTP API: the result vector (status must be success). */
   query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   stop(): Promise<void>;
@@ -27,7 +37,10 @@ export interface RunningPrometheus {
  * A real Prometheus on 127.0.0.1 with a temporary data folder, scraping `target` (host:port) every second and
  * evaluating `RULES_FILE` every second.
  */
-export async function startPrometheus(target: string): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  target: string,
+  options: { exemplars?: boolean } = {},
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
   const config = join(dir, 'prometheus.yml');
   writeFileSync(
@@ -48,6 +61,7 @@ export async function startPrometheus(target: string): Promise<RunningPrometheus
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(options.exemplars ? ['--enable-feature=exemplar-storage'] : []),
     ],
     { stdio: 'ignore' },
   );
@@ -74,6 +88,15 @@ export async function startPrometheus(target: string): Promise<RunningPrometheus
   }
   return {
     url,
+    queryExemplars: async (expr, seconds = 600) => {
+      const end = Date.now() / 1000;
+      const response = await fetch(
+        `${url}/api/v1/query_exemplars?query=${encodeURIComponent(expr)}&start=${end - seconds}&end=${end + 60}`,
+      );
+      const body = (await response.json()) as { status: string; data: never; error?: string };
+      if (body.status !== 'success') throw new Error(`query_exemplars ${expr}: ${body.error}`);
+      return body.data;
+    },
     query: async (expr) => {
       const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
       const body = (await response.json()) as {
