@@ -25,9 +25,15 @@ import { versusPeer } from './lib/versus-peer';
 import { renderVersusPeer } from './lib/versus-peer-report';
 import { renderReport, type BenchResults, type FloatEngineResult } from './lib/report';
 import { startServer, type RunningServer } from './lib/server';
+import { measureTracingOverhead, renderTracingOverhead } from './lib/tracing-overhead';
 
 /** `--quick`: the side-by-side with the peer only, one short round each (about 2 minutes). */
 const QUICK = process.argv.includes('--quick');
+/**
+ * `--tracing`: the tracing overhead alone (about 2 minutes), written to bench/results-tracing.md; with
+ * BENCH_BASELINE_REF (a commit), that commit's build joins the rounds.
+ */
+const TRACING_ONLY = process.argv.includes('--tracing');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 5));
 /** Rounds against the peer: each this long, this many per contender. */
 const PEER_SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? (QUICK ? 3 : 8));
@@ -276,6 +282,23 @@ async function main(): Promise<void> {
   photos.forEach((photo, i) => (routes[`/${i}.jpg`] = serveBytes(photo.bytes)));
   const images = await startImageServer(routes);
   try {
+    const tracing = () =>
+      measureTracingOverhead({
+        app: build,
+        env: serverEnv(FIXTURE_MODELS.food101Tflite),
+        urls: photos.map((_, i) => images.url(`/${i}.jpg`)),
+        seconds: SECONDS,
+        rounds: TRACING_ONLY ? 3 : 2,
+        tmp: TMP,
+        baselineRef: process.env.BENCH_BASELINE_REF,
+        log,
+      });
+    if (TRACING_ONLY) {
+      const report = `# Benchmark (--tracing)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}.\n\n${renderTracingOverhead(await tracing())}`;
+      writeFileSync(join(__dirname, 'results-tracing.md'), report);
+      process.stdout.write(`${report}\n`);
+      return;
+    }
     const h5 = FIXTURE_MODELS.food101KerasH5;
     const h5Model = await resolveModel({ manifestPath: h5.manifest, modelDir: h5.dir });
     log('the service against the Python peer, side by side…');
@@ -298,6 +321,8 @@ async function main(): Promise<void> {
       return;
     }
     const food = await serviceRuns(build, (path) => images.url(path));
+    log('tracing overhead: off against on at 100 % sampling…');
+    const tracingSection = renderTracingOverhead(await tracing());
     const naive = await naiveRuns();
     log('float model: onnxruntime vs tfjs-WASM…');
     const mobilenet = FIXTURE_MODELS.mobilenetV2Tfjs;
@@ -318,7 +343,7 @@ async function main(): Promise<void> {
       durationSeconds: (performance.now() - started) / 1000,
       loadAverage: { start: loadAtStart, end: loadavg()[0] },
     };
-    const report = insertAfterFirstSection(renderReport(results), peerReport);
+    const report = `${insertAfterFirstSection(renderReport(results), peerReport)}\n${tracingSection}`;
     writeFileSync(join(__dirname, 'results.md'), report);
     process.stdout.write(`${report}\n`);
     log(`wrote ${join('bench', 'results.md')} in ${results.durationSeconds.toFixed(0)} s`);

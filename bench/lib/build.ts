@@ -17,15 +17,21 @@ export interface BuiltApp {
   remove(): void;
 }
 
-export async function buildApp(): Promise<BuiltApp> {
-  const cache = join(ROOT, 'node_modules', '.cache', 'food-vision-bench');
+/** `source`: another checkout of the project to build (a git worktree of an older commit); this one by default. */
+export async function buildApp(source: string = ROOT): Promise<BuiltApp> {
+  // Inside the checkout being built (nest refuses an output folder outside its project), in a real folder: an
+  // older commit's worktree borrows node_modules through a symlink, which nest's asset copy resolves.
+  const cache =
+    source === ROOT
+      ? join(ROOT, 'node_modules', '.cache', 'food-vision-bench')
+      : join(source, '.bench-build');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'build-'));
-  const root = relative(dir, ROOT);
+  const root = relative(dir, source);
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      extends: relative(dir, join(ROOT, 'apps', 'api', 'tsconfig.app.json')),
+      extends: relative(dir, join(source, 'apps', 'api', 'tsconfig.app.json')),
       compilerOptions: { outDir: './dist' },
       exclude: [`${root}/node_modules`, `${root}/**/*.spec.ts`, `${root}/**/*.e2e-spec.ts`],
     }),
@@ -33,9 +39,9 @@ export async function buildApp(): Promise<BuiltApp> {
   const nest = join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js');
   await promisify(execFile)(
     process.execPath,
-    [nest, 'build', 'api', '-p', relative(ROOT, join(dir, 'tsconfig.json'))],
+    [nest, 'build', 'api', '-p', relative(source, join(dir, 'tsconfig.json'))],
     {
-      cwd: ROOT,
+      cwd: source,
       timeout: 300_000,
     },
   );
