@@ -7,6 +7,7 @@ const INFERENCE_LAYERS = [
   'manifest',
   'runtimes',
   'processing',
+  'explain',
   'workers',
   'pull',
   'draft',

@@ -57,6 +57,8 @@ export class AppModule {
             workers: c.get('INFERENCE_WORKERS'),
             threadsPerWorker: c.get('INFERENCE_THREADS_PER_WORKER'),
             queueSize: c.get('INFERENCE_QUEUE_SIZE'),
+            backgroundWorkers: c.get('BACKGROUND_WORKERS'),
+            backgroundQueueSize: c.get('BACKGROUND_QUEUE_SIZE'),
             timeoutMs: c.get('INFERENCE_TIMEOUT_MS'),
             floatEngine: c.get('INFERENCE_FLOAT_ENGINE'),
             maxImagePixels: c.get('MAX_IMAGE_PIXELS'),

@@ -6,6 +6,8 @@ import type { ModelSelector } from './manifest/model-location';
 import { ModelRegistry } from './registry/model-registry';
 import { NonFiniteOutputError, toProbabilities, topK } from './processing/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';
+import { toModelInput, type RgbImage } from './processing/to-model-input';
+import type { Lane } from './workers/admission-queue';
 import type { InferenceReply, InferenceTask } from './workers/image-inference';
 import { postprocessTraced, runTraced, type TaskRunner } from './inference-tracing';
 
@@ -60,6 +62,11 @@ export interface ClassifierLease {
     options?: ClassifyImageOptions,
   ): Promise<ImageClassification>;
   classifyTensor(input: ModelInput, k: number, signal?: AbortSignal): Promise<TensorClassification>;
+  /**
+   * Every class's probability for pixels already at the model's input size (an explanation's masked variants),
+   * run as a tensor task in `lane` (the background lane unless told).
+   */
+  probabilitiesOf(image: RgbImage, options?: { signal?: AbortSignal; lane?: Lane }): Promise<Float64Array>;
   release(): void;
 }
 
@@ -79,9 +86,9 @@ export class ClassifierService {
       'food_vision.backend': runtime.backend,
     };
     const runner =
-      (signal: AbortSignal | undefined): TaskRunner =>
+      (signal: AbortSignal | undefined, lane: Lane = 'interactive'): TaskRunner =>
       (task, onStart) =>
-        inference.run(task, signal, onStart);
+        inference.run(task, { signal, onStart, lane });
     return {
       model: { name: resolved.manifest.name, version: resolved.manifest.version },
       labels: resolved.labels,
@@ -110,8 +117,22 @@ export class ClassifierService {
         );
         return { ...classification, queueMs };
       },
+      probabilitiesOf: async (image, { signal, lane = 'background' } = {}) => {
+        const input = toModelInput(image, resolved.manifest.input);
+        const reply = await runTraced({ kind: 'tensor', input }, runner(signal, lane), attributes);
+        return this.probabilities(resolved, reply.scores);
+      },
       release: () => held.release(),
     };
+  }
+
+  private probabilities(resolved: ResolvedModel, scores: Float32Array): Float64Array {
+    try {
+      return toProbabilities(scores, resolved.manifest.output.kind);
+    } catch (error) {
+      if (error instanceof NonFiniteOutputError) throw problem('internal_error', error.message);
+      throw error;
+    }
   }
 
   private toClassification(
@@ -120,13 +141,7 @@ export class ClassifierService {
     k: number,
     inferenceMs: number,
   ): Classification {
-    let probabilities: Float64Array;
-    try {
-      probabilities = toProbabilities(scores, resolved.manifest.output.kind);
-    } catch (error) {
-      if (error instanceof NonFiniteOutputError) throw problem('internal_error', error.message);
-      throw error;
-    }
+    const probabilities = this.probabilities(resolved, scores);
     const predictions = topK(probabilities, k).map((index) => ({
       index,
       label: resolved.labels[index],

@@ -17,6 +17,8 @@ export {
   type TensorClassification,
 } from './classifier.service';
 export type { RgbImage } from './processing/to-model-input';
+export * from './explain';
+export type { Lane } from './workers/admission-queue';
 export type { InferenceStats } from './workers/inference-scheduler';
 
 // The served models.

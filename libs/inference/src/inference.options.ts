@@ -22,6 +22,13 @@ export interface InferenceModuleOptions {
   queueSize?: number;
   /** Deadline for one classification, waiting included, in ms (default 5000); past it, 503 `inference_timeout`. */
   timeoutMs?: number;
+  /**
+   * Workers background work (explanations) may hold at once; 0 or absent: one fewer than `workers`, at least one.
+   * Background work only ever takes a worker no interactive request is waiting for.
+   */
+  backgroundWorkers?: number;
+  /** Background tasks that may wait (default 64); beyond that, 503 `overloaded` for that work alone. */
+  backgroundQueueSize?: number;
   /** Engine for float (Keras/TF.js layers) models: converted to ONNX for `onnxruntime` (default) or `tfjs`. */
   floatEngine?: FloatModelEngine;
   /** Largest image decoded, in pixels, checked from the header (default 40 000 000). */
@@ -33,6 +40,7 @@ export interface InferenceModuleOptions {
 export const INFERENCE_DEFAULTS = {
   threadsPerWorker: 1,
   queueSize: 64,
+  backgroundQueueSize: 64,
   timeoutMs: 5_000,
   floatEngine: 'onnxruntime',
   maxImagePixels: 40_000_000,

@@ -77,3 +77,11 @@ export function failSpan(span: Span, error: unknown): void {
   span.setAttribute('error.type', typeof code === 'string' ? code : failure.name);
   span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
 }
+
+/**
+ * Runs `work` with no active span, so nothing it does is traced: for work that would bury a trace in spans (an
+ * explanation's hundreds of masked runs), which its caller sums up in one span of its own.
+ */
+export function untraced<T>(work: () => T): T {
+  return context.with(trace.deleteSpan(context.active()), work);
+}

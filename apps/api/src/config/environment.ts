@@ -70,6 +70,14 @@ export class EnvironmentVariables {
   @Min(1) @Max(64) @IsInt() @Type(() => Number) INFERENCE_THREADS_PER_WORKER: number = 1;
   /** Requests that may wait for a free worker; one more gets 503 `overloaded` with Retry-After at once. */
   @Min(0) @Max(100_000) @IsInt() @Type(() => Number) INFERENCE_QUEUE_SIZE: number = 64;
+  /** Workers background work (explanations) may hold at once; 0: one fewer than INFERENCE_WORKERS, at least 1. */
+  @Min(0) @Max(256) @IsInt() @Type(() => Number) BACKGROUND_WORKERS: number = 0;
+  /** Background images (an explanation's masked variants) that may wait; one more gets 503 `overloaded`. */
+  @Min(1) @Max(100_000) @IsInt() @Type(() => Number) BACKGROUND_QUEUE_SIZE: number = 64;
+  /** Largest occlusion grid (patch positions) one explanation may ask for; each is one model run. */
+  @Min(1) @Max(10_000) @IsInt() @Type(() => Number) EXPLAIN_MAX_GRID_CELLS: number = 400;
+  /** Most items a `POST /v1/predictions/batch?explain=...` may carry. */
+  @Min(1) @Max(256) @IsInt() @Type(() => Number) EXPLAIN_MAX_BATCH_ITEMS: number = 2;
   /** Deadline for one classification, queueing included; past it the request gets 503 `inference_timeout`. */
   @Min(100) @Max(120_000) @IsInt() @Type(() => Number) INFERENCE_TIMEOUT_MS: number = 5_000;
   /** Deadline for loading and warming up a model; past it its workers are stopped and readiness says it failed. */

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { Explainer } from './explainer';
 import { ImageSourceClassifier } from './image-source-classifier';
 import { InferenceDataPlane } from './inference-data-plane';
 import { InferenceQueueMetrics } from './metrics/inference-queue-metrics';
@@ -18,6 +19,7 @@ import { ServingState } from './serving-state';
     ServingState,
     ImageSourceClassifier,
     Predictor,
+    Explainer,
     InferenceDataPlane,
     PredictionMetrics,
     ModelMetrics,

@@ -12,6 +12,7 @@ import { inSpan } from '@app/telemetry';
 import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
 import { describeRequest } from './request-span';
 import { mapLimited } from '../common/map-limited';
+import { Explainer, type ExplainRequest, type Explanation } from './explainer';
 import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import type { Protocol } from './protocol';
@@ -21,8 +22,10 @@ export interface Prediction {
   classification: Classification;
   image: Pick<DecodedImage, 'format' | 'sourceWidth' | 'sourceHeight'>;
   timings: { fetchMs: number; decodeMs: number; inferenceMs: number; totalMs: number };
-  /** The resized pixels the model saw, when `withModelInput` asked for them. */
+  /** The resized pixels the model saw, when `withModelInput` (or an explanation) asked for them. */
   modelInput?: RgbImage;
+  /** Where the model looked, when `explain` asked. */
+  explanation?: Explanation;
 }
 
 export interface PredictOptions {
@@ -33,6 +36,8 @@ export interface PredictOptions {
   signal?: AbortSignal;
   /** Also return the resized pixels the model saw. */
   withModelInput?: boolean;
+  /** Also explain the answer (the masked runs take the background lane). */
+  explain?: ExplainRequest;
 }
 
 /** An item of a batch: its image source, or the problem that says what is wrong with it (thrown). */
@@ -48,6 +53,7 @@ export class Predictor {
     private readonly images: ImageSourceClassifier,
     private readonly classifier: ClassifierService,
     private readonly metrics: PredictionMetrics,
+    private readonly explainer: Explainer,
   ) {}
 
   predict(source: ImageSource, options: PredictOptions): Promise<Prediction> {
@@ -95,14 +101,18 @@ export class Predictor {
     lease: ClassifierLease,
     source: ImageSource,
     topK: number,
-    { protocol, signal, withModelInput = false }: PredictOptions,
+    { protocol, signal, withModelInput = false, explain }: PredictOptions,
   ): Promise<Prediction> {
     const started = performance.now();
     const { classification: result, fetchMs } = await this.images.classify(lease, source, topK, {
       protocol,
       signal,
-      keepModelInput: withModelInput,
+      keepModelInput: withModelInput || explain !== undefined,
     });
+    const explanation =
+      explain && result.modelInput
+        ? await this.explainer.explain(lease, result.modelInput, result.probabilities, explain, signal)
+        : undefined;
     const { predictions, probabilities, inferenceMs } = result;
     return {
       classification: { model: result.model, predictions, probabilities, inferenceMs },
@@ -114,6 +124,7 @@ export class Predictor {
         totalMs: performance.now() - started,
       },
       ...(result.modelInput ? { modelInput: result.modelInput } : {}),
+      ...(explanation ? { explanation } : {}),
     };
   }
 }

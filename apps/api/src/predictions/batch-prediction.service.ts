@@ -5,6 +5,7 @@ import { validateSync } from 'class-validator';
 import type { ImageSource } from '@app/image-fetch';
 import { problem, ProblemError } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
+import type { ExplainRequest } from '../data-plane/explainer';
 import { Predictor } from '../data-plane/predictor';
 import { problemBody } from '../problem/problem-response';
 import {
@@ -13,7 +14,7 @@ import {
   type BatchPredictionRequestDto,
   type BatchPredictionResponseDto,
 } from './batch-prediction.dto';
-import { toPredictionResponse } from './prediction.mapper';
+import { toPredictionResponseWithExtras } from './prediction.mapper';
 
 /** Runs each item of a batch through the single-photo pipeline, in order, one problem per bad item. */
 @Injectable()
@@ -29,8 +30,14 @@ export class BatchPredictionService {
     body: BatchPredictionRequestDto,
     instance: string,
     signal?: AbortSignal,
+    explain?: ExplainRequest,
   ): Promise<BatchPredictionResponseDto> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
+    const maxExplained = this.config.get('EXPLAIN_MAX_BATCH_ITEMS', { infer: true });
+    if (explain && body.items.length > maxExplained) {
+      const message = `explain runs hundreds of masked images per photo, so a batch with explain carries at most ${maxExplained} items (EXPLAIN_MAX_BATCH_ITEMS); this one has ${body.items.length}: explain fewer photos at a time.`;
+      throw problem('validation_failed', message, { errors: [{ field: 'explain', message }] });
+    }
     if (body.items.length > maxItems) {
       throw problem(
         'validation_failed',
@@ -46,14 +53,20 @@ export class BatchPredictionService {
         topK: body.top_k,
         model: { name: body.model, version: body.model_version },
         signal,
+        explain,
       },
     );
-    const results = settled.map((result, index): BatchItemResult => {
-      if (result.status === 'fulfilled')
-        return { status: 200, prediction: toPredictionResponse(result.value) };
-      const error = this.asProblem(result.reason);
-      return { status: error.status, problem: problemBody(error, `${instance}#/items/${index}`) };
-    });
+    const results = await Promise.all(
+      settled.map(async (result, index): Promise<BatchItemResult> => {
+        if (result.status === 'fulfilled')
+          return {
+            status: 200,
+            prediction: await toPredictionResponseWithExtras(result.value, { modelInput: false }),
+          };
+        const error = this.asProblem(result.reason);
+        return { status: error.status, problem: problemBody(error, `${instance}#/items/${index}`) };
+      }),
+    );
     return { results };
   }
 

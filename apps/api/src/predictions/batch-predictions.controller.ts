@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { problem } from '@app/problem';
@@ -10,7 +10,9 @@ import {
   BatchPredictionRequestDto,
   BatchPredictionResponseDto,
 } from './batch-prediction.dto';
+import { ApiExplainQuery } from './api-explain-query.decorator';
 import { BatchPredictionService } from './batch-prediction.service';
+import { parseExplainQuery } from './explain-query';
 import { abortSignalFor } from '../common/request-abort';
 
 const validateBody = problemValidationPipe();
@@ -26,9 +28,10 @@ export class BatchPredictionsController {
   @ApiOperation({
     summary: 'Classify several photos in one request',
     description:
-      'Each item is a photo as `url` or `image` (base64), like `POST /v1/predictions`. Answers 200 with one result per item, in order: a prediction, or the problem that item alone would have caused, so one bad photo does not fail the others. At most MAX_BATCH_ITEMS items (16 by default); the whole body is limited like a single request.',
+      'Each item is a photo as `url` or `image` (base64), like `POST /v1/predictions`. Answers 200 with one result per item, in order: a prediction, or the problem that item alone would have caused, so one bad photo does not fail the others. At most MAX_BATCH_ITEMS items (16 by default), and EXPLAIN_MAX_BATCH_ITEMS (2) with `explain`; the whole body is limited like a single request.',
   })
   @ApiBody({ type: BatchPredictionRequestDto, required: true })
+  @ApiExplainQuery()
   @ApiOkResponse({ type: BatchPredictionResponseDto, description: 'One result per item, in order.' })
   @ApiProblemResponses(
     'validation_failed',
@@ -40,7 +43,11 @@ export class BatchPredictionsController {
     'model_not_ready',
     'internal_error',
   )
-  async predictBatch(@Req() request: Request, @Body() raw: unknown): Promise<BatchPredictionResponseDto> {
+  async predictBatch(
+    @Req() request: Request,
+    @Body() raw: unknown,
+    @Query() query: Record<string, unknown> = {},
+  ): Promise<BatchPredictionResponseDto> {
     // Checked before validating, which would otherwise answer a multipart body with "items must be an array".
     if (!request.is('application/json')) {
       throw problem(
@@ -52,6 +59,11 @@ export class BatchPredictionsController {
       type: 'body',
       metatype: BatchPredictionRequestDto,
     })) as BatchPredictionRequestDto;
-    return this.batches.predictBatch(body, request.originalUrl.split('?')[0], abortSignalFor(request));
+    return this.batches.predictBatch(
+      body,
+      request.originalUrl.split('?')[0],
+      abortSignalFor(request),
+      parseExplainQuery(query),
+    );
   }
 }

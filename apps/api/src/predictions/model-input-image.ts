@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { RgbImage } from '@app/inference';
 import { problem } from '@app/problem';
-import type { ModelInputImageDto } from './dto/prediction-response.dto';
+import type { ModelInputImageDto } from './dto/model-input-image.dto';
 
 /** The extras `?include=` may ask `POST /v1/predictions` for. */
 export const PREDICTION_INCLUDES = ['model_input'] as const;

@@ -1,5 +1,7 @@
 import type { PredictionResponseDto } from './dto/prediction-response.dto';
 import type { Prediction } from '../data-plane/predictor';
+import { toExplanationDto } from './explanation.mapper';
+import { toModelInputImage } from './model-input-image';
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
@@ -19,4 +21,16 @@ export function toPredictionResponse({ classification, image, timings }: Predict
       total_ms: round(timings.totalMs),
     },
   };
+}
+
+/** The response with its extras: `model_input` when the client asked for it, `explanation` when there is one. */
+export async function toPredictionResponseWithExtras(
+  prediction: Prediction,
+  { modelInput }: { modelInput: boolean },
+): Promise<PredictionResponseDto> {
+  const response = toPredictionResponse(prediction);
+  const pixels = prediction.modelInput;
+  if (modelInput && pixels) response.model_input = await toModelInputImage(pixels);
+  if (prediction.explanation) response.explanation = await toExplanationDto(prediction.explanation);
+  return response;
 }

@@ -53,6 +53,7 @@ class StubClassifier {
         return Promise.resolve(classification);
       },
       classifyTensor: () => Promise.reject(new Error('not used by /v1')),
+      probabilitiesOf: () => Promise.reject(new Error('not used by these specs')),
       release: () => this.leases--,
     };
   }

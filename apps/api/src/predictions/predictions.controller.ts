@@ -21,8 +21,10 @@ import { problemValidationPipe } from '../problem/validation';
 import { ApiJsonOrMultipartBody } from './api-multipart-body.decorator';
 import { PredictionRequestDto, PredictionUploadDto } from './dto/prediction-request.dto';
 import { PredictionResponseDto } from './dto/prediction-response.dto';
-import { parseIncludes, PREDICTION_INCLUDES, toModelInputImage } from './model-input-image';
-import { toPredictionResponse } from './prediction.mapper';
+import { ApiExplainQuery } from './api-explain-query.decorator';
+import { parseExplainQuery } from './explain-query';
+import { parseIncludes, PREDICTION_INCLUDES } from './model-input-image';
+import { toPredictionResponseWithExtras } from './prediction.mapper';
 import { abortSignalFor } from '../common/request-abort';
 
 @ApiTags('predictions')
@@ -47,6 +49,7 @@ export class PredictionsController {
     description:
       'Extras to return: `model_input` adds `model_input`, the resized image the model classified, as a base64 PNG (what the /demo page shows).',
   })
+  @ApiExplainQuery()
   @ApiOkResponse({ type: PredictionResponseDto, description: 'The most likely classes.' })
   @ApiProblemResponses(
     'validation_failed',
@@ -65,6 +68,7 @@ export class PredictionsController {
     @Req() request: Request,
     @Body() body: PredictionRequestDto,
     @Query('include') include?: unknown,
+    @Query() query: Record<string, unknown> = {},
     @UploadedFile() file?: Express.Multer.File,
   ): Promise<PredictionResponseDto> {
     if (!request.is(['application/json', 'multipart/form-data'])) {
@@ -74,16 +78,16 @@ export class PredictionsController {
       );
     }
     const withModelInput = parseIncludes(include).has('model_input');
+    const explain = parseExplainQuery(query);
     const prediction = await this.predictor.predict(this.sourceOf(body, file), {
       protocol: 'v1',
       topK: body.top_k,
       model: { name: body.model, version: body.model_version },
       signal: abortSignalFor(request),
       withModelInput,
+      explain,
     });
-    const response = toPredictionResponse(prediction);
-    if (prediction.modelInput) response.model_input = await toModelInputImage(prediction.modelInput);
-    return response;
+    return toPredictionResponseWithExtras(prediction, { modelInput: withModelInput });
   }
 
   private sourceOf(body: PredictionRequestDto, file?: Express.Multer.File): ImageSource {

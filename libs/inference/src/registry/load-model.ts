@@ -25,10 +25,15 @@ export async function loadModel(
     );
   }
   const loadTimeoutMs = options.loadTimeoutMs ?? INFERENCE_DEFAULTS.loadTimeoutMs;
+  const workerCount = options.workers ?? availableParallelism();
   const inference = await InferenceScheduler.start(resolved, {
     loadTimeoutMs,
-    workers: options.workers ?? availableParallelism(),
+    workers: workerCount,
     maxQueue: options.queueSize ?? INFERENCE_DEFAULTS.queueSize,
+    background: {
+      concurrency: options.backgroundWorkers || Math.max(1, workerCount - 1),
+      maxQueue: options.backgroundQueueSize ?? INFERENCE_DEFAULTS.backgroundQueueSize,
+    },
     timeoutMs: options.timeoutMs ?? INFERENCE_DEFAULTS.timeoutMs,
     maxPixels: options.maxImagePixels ?? INFERENCE_DEFAULTS.maxImagePixels,
     warmup: options.warmup !== false,

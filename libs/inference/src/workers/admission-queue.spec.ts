@@ -67,7 +67,7 @@ describe('AdmissionQueue', () => {
     const queue = new AdmissionQueue({ concurrency: 1, maxQueue: 5, timeoutMs: 60_000 }, runner.run);
     const first = queue.submit('running');
     const client = new AbortController();
-    const abandoned = queue.submit('abandoned', client.signal);
+    const abandoned = queue.submit('abandoned', { signal: client.signal });
     client.abort();
     expect((await rejection(abandoned)).code).toBe('client_closed_request');
     runner.finish('running');
@@ -80,7 +80,9 @@ describe('AdmissionQueue', () => {
   it('refuses a task whose client is already gone without queueing it', async () => {
     const runner = controlledRunner();
     const queue = new AdmissionQueue({ concurrency: 1, maxQueue: 5, timeoutMs: 60_000 }, runner.run);
-    expect((await rejection(queue.submit('late', AbortSignal.abort()))).code).toBe('client_closed_request');
+    expect((await rejection(queue.submit('late', { signal: AbortSignal.abort() }))).code).toBe(
+      'client_closed_request',
+    );
     expect(runner.started).toEqual([]);
   });
 
@@ -88,7 +90,7 @@ describe('AdmissionQueue', () => {
     const runner = controlledRunner();
     const queue = new AdmissionQueue({ concurrency: 1, maxQueue: 5, timeoutMs: 60_000 }, runner.run);
     const client = new AbortController();
-    const running = queue.submit('running', client.signal);
+    const running = queue.submit('running', { signal: client.signal });
     const next = queue.submit('next');
     client.abort();
     expect((await rejection(running)).code).toBe('client_closed_request');
@@ -121,5 +123,77 @@ describe('AdmissionQueue', () => {
     await expect(queue.submit('bad')).rejects.toThrow('bad image');
     await expect(queue.submit('good')).resolves.toBe('good');
     expect(queue.stats()).toMatchObject({ failed: 1, completed: 1 });
+  });
+
+  describe('the background lane', () => {
+    const options = {
+      concurrency: 2,
+      maxQueue: 10,
+      timeoutMs: 60_000,
+      background: { concurrency: 1, maxQueue: 3 },
+    };
+
+    it('uses a runner only when no interactive task waits, and at most its own cap of them', async () => {
+      const runner = controlledRunner();
+      const queue = new AdmissionQueue(options, runner.run);
+      const background = ['b1', 'b2', 'b3'].map((task) => queue.submit(task, { lane: 'background' }));
+      await flush();
+      // One runner stays free for interactive work although three background tasks wait.
+      expect(runner.started).toEqual(['b1']);
+      const interactive = ['i1', 'i2', 'i3'].map((task) => queue.submit(task));
+      await flush();
+      expect(runner.started).toEqual(['b1', 'i1']);
+      runner.finish('b1');
+      await flush();
+      // The freed runner goes to the interactive task that waited, not to the next background one.
+      expect(runner.started).toEqual(['b1', 'i1', 'i2']);
+      runner.finish('i1');
+      await flush();
+      expect(runner.started).toEqual(['b1', 'i1', 'i2', 'i3']);
+      runner.finish('i2');
+      await flush();
+      expect(runner.started.at(-1)).toBe('b2');
+      expect(queue.stats()).toMatchObject({
+        running: 2,
+        queued: 0,
+        completed: 2,
+        background: { concurrency: 1, running: 1, queued: 1, completed: 1, started: 2 },
+      });
+      for (const task of ['i3', 'b2']) runner.finish(task);
+      await flush();
+      runner.finish('b3');
+      await expect(Promise.all([...background, ...interactive])).resolves.toHaveLength(6);
+    });
+
+    it('refuses background work past its own queue, while interactive work is still taken', async () => {
+      const runner = controlledRunner();
+      const queue = new AdmissionQueue(options, runner.run);
+      const kept = ['b1', 'b2', 'b3', 'b4'].map((task) => queue.submit(task, { lane: 'background' }));
+      const refused = await rejection(queue.submit('b5', { lane: 'background' }));
+      expect(refused.code).toBe('overloaded');
+      expect(refused.detail).toMatch(/Background work .* 3 images are waiting/);
+      const interactive = queue.submit('i1');
+      await flush();
+      expect(runner.started).toEqual(['b1', 'i1']);
+      expect(queue.stats()).toMatchObject({ overloaded: 0, background: { overloaded: 1, queued: 3 } });
+      for (const task of ['b1', 'i1']) runner.finish(task);
+      await flush();
+      for (const task of ['b2', 'b3', 'b4']) {
+        runner.finish(task);
+        await flush();
+      }
+      await expect(Promise.all([...kept, interactive])).resolves.toHaveLength(5);
+    });
+
+    it('lets background work use the only runner when nothing interactive waits', async () => {
+      const runner = controlledRunner();
+      const queue = new AdmissionQueue({ concurrency: 1, maxQueue: 5, timeoutMs: 60_000 }, runner.run);
+      const background = queue.submit('b1', { lane: 'background' });
+      await flush();
+      expect(runner.started).toEqual(['b1']);
+      expect(queue.stats().background).toMatchObject({ concurrency: 1, maxQueue: 64 });
+      runner.finish('b1');
+      await expect(background).resolves.toBe('done b1');
+    });
   });
 });

@@ -1,7 +1,12 @@
 import { extname, join } from 'node:path';
 import { problem } from '@app/problem';
 import type { ResolvedModel } from '../manifest/resolved-model';
-import { AdmissionQueue, type AdmissionOptions, type AdmissionStats } from './admission-queue';
+import {
+  AdmissionQueue,
+  type AdmissionOptions,
+  type AdmissionStats,
+  type SubmitOptions,
+} from './admission-queue';
 import {
   ImageInference,
   type ImageInferenceOptions,
@@ -129,10 +134,11 @@ export class InferenceScheduler {
 
   /**
    * Runs one task on a worker: an image file is decoded, resized and classified; a tensor is classified as is.
-   * Rejects with 503 when the queue is full or the deadline passes. `onStart` runs as the task leaves the queue.
+   * Rejects with 503 when its lane's queue is full or the deadline passes. `onStart` runs as the task leaves the
+   * queue; `lane: 'background'` runs it only on a worker no interactive request wants.
    */
-  run(task: InferenceTask, signal?: AbortSignal, onStart?: () => void): Promise<InferenceReply> {
-    return this.queue.submit(task, signal, onStart);
+  run(task: InferenceTask, options: SubmitOptions = {}): Promise<InferenceReply> {
+    return this.queue.submit(task, options);
   }
 
   stats(): InferenceStats {

@@ -108,7 +108,7 @@ export class FoodVisionApi extends HeyApiClient {
     /**
      * Classify several photos in one request
      *
-     * Each item is a photo as `url` or `image` (base64), like `POST /v1/predictions`. Answers 200 with one result per item, in order: a prediction, or the problem that item alone would have caused, so one bad photo does not fail the others. At most MAX_BATCH_ITEMS items (16 by default); the whole body is limited like a single request.
+     * Each item is a photo as `url` or `image` (base64), like `POST /v1/predictions`. Answers 200 with one result per item, in order: a prediction, or the problem that item alone would have caused, so one bad photo does not fail the others. At most MAX_BATCH_ITEMS items (16 by default), and EXPLAIN_MAX_BATCH_ITEMS (2) with `explain`; the whole body is limited like a single request.
      */
     public predictBatch<ThrowOnError extends boolean = false>(options: Options<PredictBatchData, ThrowOnError>): RequestResult<PredictBatchResponses, PredictBatchErrors, ThrowOnError> {
         return (options.client ?? this.client).post<PredictBatchResponses, PredictBatchErrors, ThrowOnError>({

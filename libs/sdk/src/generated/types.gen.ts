@@ -197,6 +197,90 @@ export type ModelInputImage = {
 };
 
 /**
+ * The class the explanation is about.
+ */
+export type ExplainedClass = {
+    /**
+     * Its index in the model’s labels.
+     */
+    index: number;
+    label: string;
+    /**
+     * Its probability for the whole, unmasked image.
+     */
+    probability: number;
+};
+
+/**
+ * Enough to reproduce any cell: mask that patch of `model_input` with the baseline and run the model.
+ */
+export type OcclusionParameters = {
+    /**
+     * Side of the square patch, in model-input pixels.
+     */
+    patch_size: number;
+    /**
+     * Distance between two patch origins, in model-input pixels.
+     */
+    stride: number;
+    /**
+     * The grey level (0–255 on all three channels) a patch is filled with, before the model’s scaling.
+     */
+    baseline: number;
+};
+
+/**
+ * Where each patch sits on `model_input`: cell [row][col] is the patch whose top-left corner is (x[col], y[row]); the origins are `stride` apart from 0, plus one flush with the far edge when the stride does not land there.
+ */
+export type OcclusionGrid = {
+    /**
+     * Patch origins along the width.
+     */
+    x: Array<number>;
+    /**
+     * Patch origins along the height.
+     */
+    y: Array<number>;
+};
+
+/**
+ * What the explanation took.
+ */
+export type ExplanationCost = {
+    /**
+     * Masked images run through the model.
+     */
+    masked_images: number;
+    /**
+     * Milliseconds, from the first masked run to the last.
+     */
+    ms: number;
+};
+
+/**
+ * Where the model looked (`?explain=occlusion`): occlusion sensitivity on the exact pixels the model saw. Each score is the class probability for the whole image minus its probability with that patch masked: large where the patch mattered, near 0 where it did not, negative where hiding it made the class more likely.
+ */
+export type Explanation = {
+    method: 'occlusion';
+    class: ExplainedClass;
+    parameters: OcclusionParameters;
+    grid: OcclusionGrid;
+    /**
+     * scores[row][col], one per patch of `grid`.
+     */
+    scores: Array<Array<number>>;
+    /**
+     * A transparent PNG the size of `model_input`, to lay over it: each pixel is the mean score of the patches covering it, yellow to red and more opaque as the drop grows, up to `overlay_scale`; where masking did not lower the probability it is transparent.
+     */
+    overlay: ModelInputImage;
+    /**
+     * The score drawn fully red in the overlay (its largest pixel value).
+     */
+    overlay_scale: number;
+    cost: ExplanationCost;
+};
+
+/**
  * The top-k classes for one photo.
  */
 export type PredictionResponse = {
@@ -211,6 +295,10 @@ export type PredictionResponse = {
      * Only with `?include=model_input`: the resized input the model classified, as a PNG.
      */
     model_input?: ModelInputImage;
+    /**
+     * Only with `?explain=occlusion`: where the model looked, on the grid of `model_input`.
+     */
+    explanation?: Explanation;
 };
 
 /**
@@ -731,6 +819,26 @@ export type PredictData = {
     path?: never;
     query?: {
         /**
+         * `occlusion`: also explain the answer (`explanation`): how much the class probability drops when each patch of the model's input is masked. The masked images run behind interactive requests, so an explanation takes about a second on 2 cores.
+         */
+        explain?: 'occlusion';
+        /**
+         * The class to explain, as a label or an index; the top-1 class by default.
+         */
+        explain_class?: string;
+        /**
+         * Side of the masked patch in model-input pixels (default: a seventh of the input, 32 at 224).
+         */
+        explain_patch_size?: number;
+        /**
+         * Distance between patches in model-input pixels (default: half the patch).
+         */
+        explain_stride?: number;
+        /**
+         * Grey level 0–255 a patch is filled with (default 128).
+         */
+        explain_baseline?: number;
+        /**
          * Extras to return: `model_input` adds `model_input`, the resized image the model classified, as a base64 PNG (what the /demo page shows).
          */
         include?: 'model_input';
@@ -799,7 +907,28 @@ export type PredictResponse = PredictResponses[keyof PredictResponses];
 export type PredictBatchData = {
     body: BatchPredictionRequest;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * `occlusion`: also explain the answer (`explanation`): how much the class probability drops when each patch of the model's input is masked. The masked images run behind interactive requests, so an explanation takes about a second on 2 cores.
+         */
+        explain?: 'occlusion';
+        /**
+         * The class to explain, as a label or an index; the top-1 class by default.
+         */
+        explain_class?: string;
+        /**
+         * Side of the masked patch in model-input pixels (default: a seventh of the input, 32 at 224).
+         */
+        explain_patch_size?: number;
+        /**
+         * Distance between patches in model-input pixels (default: half the patch).
+         */
+        explain_stride?: number;
+        /**
+         * Grey level 0–255 a patch is filled with (default 128).
+         */
+        explain_baseline?: number;
+    };
     url: '/v1/predictions/batch';
 };
 

@@ -1,3 +1,5 @@
+import { ExplanationDto } from './explanation.dto';
+import { ModelInputImageDto } from './model-input-image.dto';
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
 @ApiSchema({ name: 'ModelRef', description: 'The model that answered.' })
@@ -63,24 +65,6 @@ export class TimingsDto {
   total_ms!: number;
 }
 
-@ApiSchema({
-  name: 'ModelInputImage',
-  description: 'The image as the model saw it: decoded, oriented and resized to its input, before scaling.',
-})
-export class ModelInputImageDto {
-  @ApiProperty({ enum: ['image/png'], example: 'image/png' })
-  media_type!: 'image/png';
-
-  @ApiProperty({ example: 224 })
-  width!: number;
-
-  @ApiProperty({ example: 224 })
-  height!: number;
-
-  @ApiProperty({ format: 'byte', description: 'The PNG file in standard base64.', example: 'iVBORw0KGgo=' })
-  data!: string;
-}
-
 @ApiSchema({ name: 'PredictionResponse', description: 'The top-k classes for one photo.' })
 export class PredictionResponseDto {
   @ApiProperty({ type: ModelRefDto })
@@ -100,4 +84,10 @@ export class PredictionResponseDto {
     description: 'Only with `?include=model_input`: the resized input the model classified, as a PNG.',
   })
   model_input?: ModelInputImageDto;
+
+  @ApiPropertyOptional({
+    type: () => ExplanationDto,
+    description: 'Only with `?explain=occlusion`: where the model looked, on the grid of `model_input`.',
+  })
+  explanation?: ExplanationDto;
 }
