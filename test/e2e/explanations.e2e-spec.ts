@@ -1,0 +1,284 @@
+/**
+ * Occlusion explanations on the real Food-101 model (../shared), checked against the real thing rather than
+ * against a heatmap coming back: localisation on composites built here (a food photo pasted at a known place on a
+ * non-food background), each cell reproduced by a separate run of the model through the library, and the limits
+ * (a tiny image, a three-class model, a grid too large, a batch too large, a saturated background lane).
+ */
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskedImage, resolveModel, type ModelRuntime, type ResolvedModel } from '@app/inference';
+import { toProbabilities } from '../../libs/inference/src/processing/probabilities';
+import { toModelInput } from '../../libs/inference/src/processing/to-model-input';
+import { createRuntime } from '../../libs/inference/src/runtimes/create-runtime';
+import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
+import { startTestApp, type RunningApp } from '../support/test-app';
+
+const MODEL = FIXTURE_MODELS.food101Tflite;
+const photos = foodPhotos();
+const CANVAS = 448;
+const PASTED = 150; // about a third of the canvas
+
+interface ExplainedPrediction {
+  predictions: Array<{ label: string; confidence: number }>;
+  model_input?: { data: string; width: number; height: number };
+  explanation: {
+    method: string;
+    class: { index: number; label: string; probability: number };
+    parameters: { patch_size: number; stride: number; baseline: number };
+    grid: { x: number[]; y: number[] };
+    scores: number[][];
+    overlay: { media_type: string; width: number; height: number; data: string };
+    overlay_scale: number;
+    cost: { masked_images: number; ms: number };
+  };
+}
+
+async function upload(base: string, bytes: Buffer, query: string) {
+  const form = new FormData();
+  form.append('image', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), 'photo.jpg');
+  const response = await fetch(`${base}/v1/predictions?${query}`, { method: 'POST', body: form });
+  return {
+    status: response.status,
+    body: (await response.json()) as ExplainedPrediction & Record<string, unknown>,
+  };
+}
+
+/** The grid cell with the highest score, and its centre in model-input pixels. */
+function hottest(explanation: ExplainedPrediction['explanation']) {
+  let best = { score: -Infinity, row: 0, col: 0 };
+  explanation.scores.forEach((row, r) =>
+    row.forEach((score, c) => {
+      if (score > best.score) best = { score, row: r, col: c };
+    }),
+  );
+  const half = explanation.parameters.patch_size / 2;
+  return { ...best, x: explanation.grid.x[best.col] + half, y: explanation.grid.y[best.row] + half };
+}
+
+/** A composite: `photo` scaled to PASTED × PASTED at (left, top) on a CANVAS × CANVAS background. */
+async function composite(
+  photo: Buffer,
+  background: 'grey' | 'noise' | 'blurred',
+  left: number,
+  top: number,
+  other: Buffer,
+) {
+  const base =
+    background === 'grey'
+      ? sharp({
+          create: { width: CANVAS, height: CANVAS, channels: 3, background: { r: 118, g: 128, b: 138 } },
+        })
+      : background === 'noise'
+        ? sharp(Buffer.from(Array.from({ length: CANVAS * CANVAS * 3 }, (_, i) => (i * 2654435761) % 251)), {
+            raw: { width: CANVAS, height: CANVAS, channels: 3 },
+          })
+        : sharp(await sharp(other).resize(CANVAS, CANVAS, { fit: 'cover' }).blur(24).toBuffer());
+  const pasted = await sharp(photo).resize(PASTED, PASTED, { fit: 'cover' }).toBuffer();
+  return base
+    .composite([{ input: pasted, left, top }])
+    .jpeg({ quality: 92 })
+    .toBuffer();
+}
+
+describe('occlusion explanations on the Food-101 model', () => {
+  let api: RunningApp;
+  let resolved: ResolvedModel;
+  let runtime: ModelRuntime;
+
+  beforeAll(async () => {
+    [api, resolved] = await Promise.all([
+      startTestApp(MODEL, { INFERENCE_WORKERS: '2', BACKGROUND_WORKERS: '2', EXPLAIN_MAX_GRID_CELLS: '200' }),
+      resolveModel({ manifestPath: MODEL.manifest, modelDir: MODEL.dir }),
+    ]);
+    runtime = await createRuntime(resolved);
+  }, 120_000);
+
+  afterAll(async () => {
+    runtime?.dispose();
+    await api?.close();
+  });
+
+  it('finds the pasted dish: the hottest patch falls inside it on at least 80 % of composites the model gets right', async () => {
+    const corners = [
+      [24, 24],
+      [CANVAS - PASTED - 24, CANVAS - PASTED - 24],
+      [CANVAS - PASTED - 40, 48],
+      [60, CANVAS - PASTED - 60],
+    ];
+    const outcomes: Array<{ dish: string; background: string; top1: string; inside: boolean }> = [];
+    for (const [index, photo] of photos.entries()) {
+      const other = readFileSync(photos[(index + 5) % photos.length].path);
+      for (const [b, background] of (['grey', 'noise', 'blurred'] as const).entries()) {
+        const [left, top] = corners[(index + b) % corners.length];
+        const bytes = await composite(readFileSync(photo.path), background, left, top, other);
+        const { status, body } = await upload(api.baseUrl, bytes, 'explain=occlusion');
+        expect(status).toBe(200);
+        const spot = hottest(body.explanation);
+        // The model input is the canvas resized to 224 × 224: scale the box the same way.
+        const scale = body.explanation.overlay.width / CANVAS;
+        const inside =
+          spot.x >= left * scale &&
+          spot.x <= (left + PASTED) * scale &&
+          spot.y >= top * scale &&
+          spot.y <= (top + PASTED) * scale;
+        outcomes.push({ dish: photo.label, background, top1: body.predictions[0].label, inside });
+      }
+    }
+    const recognised = outcomes.filter((outcome) => outcome.top1 === outcome.dish);
+    const rate = recognised.filter((outcome) => outcome.inside).length / recognised.length;
+    console.info(
+      `localisation: ${recognised.filter((outcome) => outcome.inside).length}/${recognised.length} recognised composites (${outcomes.length} built, ${outcomes.filter((outcome) => outcome.inside).length} inside overall)`,
+    );
+    expect(recognised.length).toBeGreaterThanOrEqual(8);
+    expect(rate).toBeGreaterThanOrEqual(0.8);
+  }, 180_000);
+
+  it('reports, for each patch, what a separate run of the model on that masked input gives', async () => {
+    const photo = readFileSync(photos.find((one) => one.label === 'steak')!.path);
+    const { status, body } = await upload(
+      api.baseUrl,
+      photo,
+      'explain=occlusion&include=model_input&explain_stride=32',
+    );
+    expect(status).toBe(200);
+    const { explanation } = body;
+    expect(explanation).toMatchObject({
+      method: 'occlusion',
+      parameters: { patch_size: 32, stride: 32, baseline: 128 },
+      grid: { x: [0, 32, 64, 96, 128, 160, 192], y: [0, 32, 64, 96, 128, 160, 192] },
+      cost: { masked_images: 49 },
+    });
+    expect(explanation.class.label).toBe(body.predictions[0].label);
+    // The pixels the model saw, from the response's own lossless PNG.
+    const { data, info } = await sharp(Buffer.from(body.model_input!.data, 'base64'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(3);
+    const pixels = { data: new Uint8Array(data), width: info.width, height: info.height };
+    const probability = async (image: typeof pixels) =>
+      toProbabilities(
+        await runtime.run(toModelInput(image, resolved.manifest.input)),
+        resolved.manifest.output.kind,
+      )[explanation.class.index];
+    expect(await probability(pixels)).toBeCloseTo(explanation.class.probability, 6);
+    const spot = hottest(explanation);
+    for (const [row, col] of [
+      [spot.row, spot.col],
+      [0, 0],
+      [3, 5],
+      [6, 6],
+    ]) {
+      const masked = maskedImage(pixels, explanation.grid.x[col], explanation.grid.y[row], {
+        patchSize: 32,
+        stride: 32,
+        baseline: 128,
+      });
+      const expected = explanation.class.probability - (await probability(masked));
+      expect(explanation.scores[row][col]).toBeCloseTo(expected, 5);
+    }
+    // The overlay lies over model_input, pixel for pixel, and is a PNG with transparency.
+    const overlay = await sharp(Buffer.from(explanation.overlay.data, 'base64')).metadata();
+    expect([overlay.format, overlay.width, overlay.height, overlay.channels]).toEqual(['png', 224, 224, 4]);
+    expect(explanation.overlay_scale).toBeCloseTo(Math.max(...explanation.scores.flat()), 1);
+  });
+
+  it('explains the class a client names, by label or by index', async () => {
+    const photo = readFileSync(photos.find((one) => one.label === 'pizza')!.path);
+    const byLabel = await upload(
+      api.baseUrl,
+      photo,
+      'explain=occlusion&explain_patch_size=56&explain_stride=56&explain_class=steak',
+    );
+    expect(byLabel.status).toBe(200);
+    expect(byLabel.body.explanation.class).toMatchObject({ label: 'steak' });
+    const index = byLabel.body.explanation.class.index;
+    const byIndex = await upload(
+      api.baseUrl,
+      photo,
+      `explain=occlusion&explain_patch_size=56&explain_stride=56&explain_class=${index}`,
+    );
+    expect(byIndex.body.explanation.class.label).toBe('steak');
+  });
+
+  it('answers the limits with a clear 4xx, and a tiny image with a map', async () => {
+    const photo = readFileSync(photos[0].path);
+    const cases: Array<[string, RegExp]> = [
+      ['explain=gradcam', /explain must be one of: occlusion/],
+      ['explain=occlusion&explain_stride=1', /more than the 200 this service runs .*EXPLAIN_MAX_GRID_CELLS/],
+      ['explain=occlusion&explain_patch_size=500', /explain_patch_size must be an integer from 2 to 224/],
+      [
+        'explain=occlusion&explain_class=cake_of_the_day',
+        /explain_class must be one of this model's 101 labels/,
+      ],
+      ['explain_stride=16', /explain_stride needs explain=occlusion/],
+    ];
+    for (const [query, detail] of cases) {
+      const { status, body } = await upload(api.baseUrl, photo, query);
+      expect([status, body.code]).toEqual([400, 'validation_failed']);
+      expect(body.detail).toMatch(detail);
+    }
+    const tiny = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#c33' } })
+      .png()
+      .toBuffer();
+    const { status, body } = await upload(api.baseUrl, tiny, 'explain=occlusion&explain_stride=32');
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.explanation.scores).toHaveLength(7);
+
+    const batch = await fetch(`${api.baseUrl}/v1/predictions/batch?explain=occlusion`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [0, 1, 2].map(() => ({ image: photo.toString('base64') })) }),
+    });
+    expect(batch.status).toBe(400);
+    expect(((await batch.json()) as { detail: string }).detail).toMatch(
+      /at most 2 items \(EXPLAIN_MAX_BATCH_ITEMS\)/,
+    );
+    const small = await fetch(
+      `${api.baseUrl}/v1/predictions/batch?explain=occlusion&explain_patch_size=56&explain_stride=56`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ image: photo.toString('base64') }] }),
+      },
+    );
+    const result = (
+      (await small.json()) as { results: Array<{ status: number; prediction: ExplainedPrediction }> }
+    ).results[0];
+    expect(result.status).toBe(200);
+    expect(result.prediction.explanation.cost.masked_images).toBe(16);
+  });
+});
+
+describe('explanations on a three-class model, and with the background lane saturated', () => {
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    api = await startTestApp(FIXTURE_MODELS.food101ThreeClassTflite, {
+      INFERENCE_WORKERS: '2',
+      BACKGROUND_WORKERS: '1',
+      BACKGROUND_QUEUE_SIZE: '4',
+    });
+  }, 120_000);
+
+  afterAll(() => api?.close());
+
+  it('explains a three-class model, and sheds explanations (503) while interactive requests keep being answered', async () => {
+    const photo = readFileSync(photos.find((one) => one.label === 'pizza')!.path);
+    const single = await upload(api.baseUrl, photo, 'explain=occlusion');
+    expect(single.status).toBe(200);
+    expect(single.body.explanation.scores).toHaveLength(single.body.explanation.grid.y.length);
+
+    // Eight explanations at once, each keeping four masked images waiting, against a background queue of four.
+    const explanations = Array.from({ length: 8 }, () => upload(api.baseUrl, photo, 'explain=occlusion'));
+    const interactive = Array.from({ length: 6 }, () => upload(api.baseUrl, photo, ''));
+    const answered = await Promise.all([...explanations, ...interactive]);
+    const explained = answered.slice(0, 8);
+    for (const { status, body } of explained) {
+      expect([200, 503]).toContain(status);
+      if (status === 503) expect(body.code).toBe('overloaded');
+    }
+    expect(explained.filter(({ status }) => status === 503).length).toBeGreaterThan(0);
+    for (const { status } of answered.slice(8)) expect(status).toBe(200);
+  }, 120_000);
+});
