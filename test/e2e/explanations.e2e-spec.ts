@@ -4,15 +4,24 @@
  * non-food background), each cell reproduced by a separate run of the model through the library, and the limits
  * (a tiny image, a three-class model, a grid too large, a batch too large, a saturated background lane).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskedImage, resolveModel, type ModelRuntime, type ResolvedModel } from '@app/inference';
+import {
+  maskedImage,
+  occlusionMap,
+  resolveModel,
+  type ModelRuntime,
+  type ResolvedModel,
+} from '@app/inference';
 import { toProbabilities } from '../../libs/inference/src/processing/probabilities';
 import { toModelInput } from '../../libs/inference/src/processing/to-model-input';
 import { createRuntime } from '../../libs/inference/src/runtimes/create-runtime';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
+import { randomizeLastLayers } from '../support/tflite-weights';
 
 const MODEL = FIXTURE_MODELS.food101Tflite;
 const photos = foodPhotos();
@@ -280,5 +289,93 @@ describe('explanations on a three-class model, and with the background lane satu
     }
     expect(explained.filter(({ status }) => status === 503).length).toBeGreaterThan(0);
     for (const { status } of answered.slice(8)) expect(status).toBe(200);
+  }, 120_000);
+});
+
+/** Spearman's rank correlation (ties share their mean rank). */
+function spearman(a: number[], b: number[]): number {
+  const ranks = (values: number[]) => {
+    const order = values.map((value, index) => ({ value, index })).sort((x, y) => x.value - y.value);
+    const rank = new Array<number>(values.length);
+    for (let i = 0; i < order.length;) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1].value === order[i].value) j++;
+      for (let k = i; k <= j; k++) rank[order[k].index] = (i + j) / 2;
+      i = j + 1;
+    }
+    return rank;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const [ma, mb] = [mean(ra), mean(rb)];
+  let covariance = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < ra.length; i++) {
+    covariance += (ra[i] - ma) * (rb[i] - mb);
+    va += (ra[i] - ma) ** 2;
+    vb += (rb[i] - mb) ** 2;
+  }
+  return va === 0 || vb === 0 ? 0 : covariance / Math.sqrt(va * vb);
+}
+
+describe('the saliency sanity check (Adebayo et al., 2018)', () => {
+  it('gives a different map once the model’s last layers hold random weights', async () => {
+    const resolved = await resolveModel({ manifestPath: MODEL.manifest, modelDir: MODEL.dir });
+    const dir = mkdtempSync(join(tmpdir(), 'randomised-model-'));
+    const trained = await createRuntime(resolved);
+    const runtimes = [trained];
+    try {
+      const randomised = async (layers: number) => {
+        const { bytes, changed } = randomizeLastLayers(readFileSync(resolved.entryPath), layers);
+        expect(changed).toBe(layers);
+        const entryPath = join(dir, `last-${layers}.tflite`);
+        writeFileSync(entryPath, bytes);
+        const runtime = await createRuntime({ ...resolved, entryPath });
+        runtimes.push(runtime);
+        return runtime;
+      };
+      const photo = readFileSync(photos.find((one) => one.label === 'falafel')!.path);
+      const { data, info } = await sharp(photo)
+        .resize(224, 224, { fit: 'fill' })
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const image = { data: new Uint8Array(data), width: info.width, height: info.height };
+      const parameters = { patchSize: 32, stride: 16, baseline: 128 };
+      const probabilities = async (runtime: ModelRuntime, pixels: typeof image) =>
+        toProbabilities(
+          await runtime.run(toModelInput(pixels, resolved.manifest.input)),
+          resolved.manifest.output.kind,
+        );
+      // Each model's map of its own top-1 class, as the service would draw it.
+      const map = async (runtime: ModelRuntime) => {
+        const whole = await probabilities(runtime, image);
+        const target = whole.indexOf(Math.max(...whole));
+        const own = whole[target];
+        const result = await occlusionMap(
+          image,
+          own,
+          parameters,
+          async (masked) => (await probabilities(runtime, masked))[target],
+          1,
+        );
+        return Array.from(result.scores);
+      };
+      const reference = await map(trained);
+      const again = await map(trained);
+      expect(Math.max(...reference) - Math.min(...reference)).toBeGreaterThan(0.1);
+      expect(spearman(reference, again)).toBe(1);
+      const correlations = [];
+      for (const layers of [1, 2])
+        correlations.push(spearman(reference, await map(await randomised(layers))));
+      console.info(
+        `sanity: rank correlation with the trained map, last 1 and 2 layers random: ${correlations.map((value) => value.toFixed(3)).join(', ')}`,
+      );
+      for (const correlation of correlations) expect(correlation).toBeLessThan(0.5);
+    } finally {
+      runtimes.forEach((runtime) => runtime.dispose());
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
