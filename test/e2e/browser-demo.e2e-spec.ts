@@ -22,6 +22,7 @@ const THREE_CLASS = 'food101-3class-cnn';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const PIZZA = join(FOOD_IMAGES_DIR, 'pizza__1.jpg');
 const CARBONARA = join(FOOD_IMAGES_DIR, 'spaghetti_carbonara__1.jpg');
+const FALAFEL = join(FOOD_IMAGES_DIR, 'falafel__1.jpg');
 
 interface Answer {
   model: { name: string; version: string };
@@ -212,6 +213,78 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the /demo page and Swagger UI in headless C
     );
     expect(await isHidden(page, '#sent-figure')).toBe(true);
   });
+
+  it('explains a photo: "Explain" turned on from the keyboard lays a heatmap over what the model saw, with a legend and an opacity slider', async () => {
+    // The falafel photo: the model is 84 % sure, so hiding a patch moves it (on a photo it is 100 % sure of, the
+    // int8 model's probability does not move and the map is flat).
+    const { page } = watched;
+    await (await page.$('#file-input'))!.uploadFile(FALAFEL);
+    await page.waitForFunction(
+      `document.querySelector('#bars .label')?.textContent === 'falafel' && !document.querySelector('#classify-button').disabled`,
+      { timeout: 30_000 },
+    );
+    await page.focus('#explain-toggle');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(
+      `(() => {
+        const overlay = document.querySelector('#explanation-overlay');
+        return !overlay.hidden && overlay.complete && overlay.naturalWidth === 224 &&
+          !document.querySelector('#classify-button').disabled;
+      })()`,
+      { timeout: 60_000 },
+    );
+    const api = await fetch(`${running.baseUrl}/v1/predictions?explain=occlusion`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ image: readFileSync(FALAFEL).toString('base64') }),
+    });
+    const expected = (await api.json()) as {
+      explanation: { class: { label: string }; overlay_scale: number; cost: { masked_images: number } };
+    };
+    expect(expected.explanation.overlay_scale).toBeGreaterThan(0.1);
+    expect(await textOf(page, '#explanation-caption')).toContain(
+      `“${expected.explanation.class.label.replace(/_/g, ' ')}”`,
+    );
+    expect(await textOf(page, '#legend-text')).toContain(
+      `up to ${(expected.explanation.overlay_scale * 100).toFixed(1)} points lower`,
+    );
+    expect((await details(page)).Explanation).toMatch(
+      new RegExp(`^${expected.explanation.cost.masked_images} masked images, \\d+\\.\\d ms$`),
+    );
+    // The heatmap covers the model input exactly.
+    const boxes = await inPage<number[][]>(
+      page,
+      `['#model-input-image', '#explanation-overlay'].map((selector) => {
+        const box = document.querySelector(selector).getBoundingClientRect();
+        return [box.left, box.top, box.width, box.height].map(Math.round);
+      })`,
+    );
+    expect(boxes[1]).toEqual(boxes[0]);
+    // The slider, from the keyboard: 75 % down three steps of 5.
+    await page.focus('#overlay-opacity');
+    for (let step = 0; step < 3; step++) await page.keyboard.press('ArrowLeft');
+    expect(await inPage(page, `document.querySelector('#explanation-overlay').style.opacity`)).toBe('0.6');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-explain.png'), fullPage: true });
+    await page.setViewport({ width: 390, height: 844 });
+    const overflow = await inPage<number>(
+      page,
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-explain-phone.png'), fullPage: true });
+    await page.setViewport({ width: 1280, height: 1000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-explain-1280.png'), fullPage: true });
+    await page.setViewport({ width: 1100, height: 1000 });
+    expect(overflow).toBeLessThanOrEqual(0);
+    // Off again: the next answer has no heatmap.
+    await page.focus('#explain-toggle');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(
+      `document.querySelector('#explanation-controls').hidden && !document.querySelector('#classify-button').disabled`,
+      { timeout: 30_000 },
+    );
+    expect(await isHidden(page, '#explanation-overlay')).toBe(true);
+  }, 90_000);
 
   it('shows the problem of a text file as its title and detail', async () => {
     const { page } = watched;

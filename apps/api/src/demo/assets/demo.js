@@ -21,6 +21,7 @@
   let inFlight;
   let sentImageUrl;
   let modelInputUrl;
+  let overlayUrl;
   const metadata = new Map();
 
   function authHeaders() {
@@ -133,6 +134,30 @@
 
   const ms = (value) => `${value.toFixed(1)} ms`;
 
+  /** The heatmap over "what the model saw", its legend and its caption; hidden when there is none. */
+  function renderExplanation(explanation) {
+    const overlay = $('explanation-overlay');
+    const controls = $('explanation-controls');
+    if (!explanation) {
+      overlay.hidden = true;
+      controls.hidden = true;
+      return;
+    }
+    overlayUrl = objectUrl(overlayUrl, pngBlob(explanation.overlay.data));
+    overlay.src = overlayUrl;
+    overlay.style.opacity = String(Number($('overlay-opacity').value) / 100);
+    overlay.hidden = false;
+    controls.hidden = false;
+    const { label, probability } = explanation.class;
+    const { patch_size: patch, stride } = explanation.parameters;
+    $('explanation-caption').textContent =
+      `Where the model looked for “${label.replace(/_/g, ' ')}” (${(probability * 100).toFixed(1)} %): each ${patch} × ${patch} patch, ${stride} px apart, was hidden in turn; red where hiding it lowered the probability most.`;
+    $('legend-text').textContent =
+      explanation.overlay_scale > 0
+        ? `transparent: no drop; yellow to red: up to ${(explanation.overlay_scale * 100).toFixed(1)} points lower`
+        : 'No patch lowered the probability: nothing to show.';
+  }
+
   async function render(answer, source) {
     $('bars').replaceChildren(
       ...answer.predictions.map((prediction) => {
@@ -172,6 +197,7 @@
       $('model-input-caption').textContent =
         `What the model saw: ${answer.model_input.width} × ${answer.model_input.height}`;
     }
+    renderExplanation(answer.explanation);
     const { timings, model } = answer;
     $('details').replaceChildren(
       ...detail('Model', model.name),
@@ -182,6 +208,12 @@
       ...detail('Inference', ms(timings.inference_ms)),
       ...detail('Total', ms(timings.total_ms)),
       ...(source.kind === 'url' ? detail('Photo', `${answer.image.width} × ${answer.image.height}`) : []),
+      ...(answer.explanation
+        ? detail(
+            'Explanation',
+            `${answer.explanation.cost.masked_images} masked images, ${ms(answer.explanation.cost.ms)}`,
+          )
+        : []),
     );
     problemBox.hidden = true;
     result.hidden = false;
@@ -201,9 +233,10 @@
     const controller = new AbortController();
     inFlight = controller;
     button.disabled = true;
-    statusLine.textContent = 'Classifying…';
+    statusLine.textContent = $('explain-toggle').checked ? 'Classifying and explaining…' : 'Classifying…';
     try {
-      const response = await fetch('/v1/predictions?include=model_input', {
+      const explain = $('explain-toggle').checked ? '&explain=occlusion' : '';
+      const response = await fetch(`/v1/predictions?include=model_input${explain}`, {
         method: 'POST',
         signal: controller.signal,
         ...requestFor(source),
@@ -224,6 +257,13 @@
       }
     }
   }
+
+  $('overlay-opacity').addEventListener('input', (event) => {
+    $('explanation-overlay').style.opacity = String(Number(event.target.value) / 100);
+  });
+  $('explain-toggle').addEventListener('change', () => {
+    if (current) void classify();
+  });
 
   function useFile(file) {
     if (!file) return;
