@@ -26,6 +26,7 @@ import { renderVersusPeer } from './lib/versus-peer-report';
 import { renderReport, type BenchResults, type FloatEngineResult } from './lib/report';
 import { startServer, type RunningServer } from './lib/server';
 import { measureTracingOverhead, renderTracingOverhead } from './lib/tracing-overhead';
+import { measureExplanationCost, renderExplanationCost } from './lib/explanation-cost';
 
 /** `--quick`: the side-by-side with the peer only, one short round each (about 2 minutes). */
 const QUICK = process.argv.includes('--quick');
@@ -34,6 +35,8 @@ const QUICK = process.argv.includes('--quick');
  * BENCH_BASELINE_REF (a commit), that commit's build joins the rounds.
  */
 const TRACING_ONLY = process.argv.includes('--tracing');
+/** `--explain`: the explanation cost alone (about a minute), written to bench/results-explain.md. */
+const EXPLAIN_ONLY = process.argv.includes('--explain');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 5));
 /** Rounds against the peer: each this long, this many per contender. */
 const PEER_SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? (QUICK ? 3 : 8));
@@ -293,6 +296,24 @@ async function main(): Promise<void> {
         baselineRef: process.env.BENCH_BASELINE_REF,
         log,
       });
+    const explanations = async () =>
+      renderExplanationCost(
+        await measureExplanationCost({
+          app: build,
+          env: serverEnv(FIXTURE_MODELS.food101Tflite),
+          photos: photos.filter((_, index) => index % 2 === 0),
+          seconds: SECONDS,
+          tmp: TMP,
+          log,
+        }),
+        SECONDS,
+      );
+    if (EXPLAIN_ONLY) {
+      const report = `# Benchmark (--explain)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}.\n\n${await explanations()}`;
+      writeFileSync(join(__dirname, 'results-explain.md'), report);
+      process.stdout.write(`${report}\n`);
+      return;
+    }
     if (TRACING_ONLY) {
       const report = `# Benchmark (--tracing)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}.\n\n${renderTracingOverhead(await tracing())}`;
       writeFileSync(join(__dirname, 'results-tracing.md'), report);
@@ -323,6 +344,8 @@ async function main(): Promise<void> {
     const food = await serviceRuns(build, (path) => images.url(path));
     log('tracing overhead: off against on at 100 % sampling…');
     const tracingSection = renderTracingOverhead(await tracing());
+    log('explanation cost…');
+    const explanationSection = await explanations();
     const naive = await naiveRuns();
     log('float model: onnxruntime vs tfjs-WASM…');
     const mobilenet = FIXTURE_MODELS.mobilenetV2Tfjs;
@@ -343,7 +366,7 @@ async function main(): Promise<void> {
       durationSeconds: (performance.now() - started) / 1000,
       loadAverage: { start: loadAtStart, end: loadavg()[0] },
     };
-    const report = `${insertAfterFirstSection(renderReport(results), peerReport)}\n${tracingSection}`;
+    const report = `${insertAfterFirstSection(renderReport(results), peerReport)}\n${tracingSection}\n${explanationSection}`;
     writeFileSync(join(__dirname, 'results.md'), report);
     process.stdout.write(`${report}\n`);
     log(`wrote ${join('bench', 'results.md')} in ${results.durationSeconds.toFixed(0)} s`);
