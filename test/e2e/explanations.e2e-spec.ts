@@ -19,11 +19,14 @@ import {
 import { toProbabilities } from '../../libs/inference/src/processing/probabilities';
 import { toModelInput } from '../../libs/inference/src/processing/to-model-input';
 import { createRuntime } from '../../libs/inference/src/runtimes/create-runtime';
+import { GrpcFrontEnd } from '../../apps/api/src/grpc/grpc-front-end';
+import { grpcClient } from '../support/grpc-client';
 import { FIXTURE_MODELS, foodPhotos } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
 import { randomizeLastLayers } from '../support/tflite-weights';
 
 const MODEL = FIXTURE_MODELS.food101Tflite;
+const MODEL_NAME = (JSON.parse(readFileSync(MODEL.manifest, 'utf8')) as { name: string }).name;
 const photos = foodPhotos();
 const CANVAS = 448;
 const PASTED = 150; // about a third of the canvas
@@ -256,6 +259,90 @@ describe('occlusion explanations on the Food-101 model', () => {
     ).results[0];
     expect(result.status).toBe(200);
     expect(result.prediction.explanation.cost.masked_images).toBe(16);
+  });
+
+  it('answers the same map through /v2 and gRPC as an `explanation` output (the explanation extension)', async () => {
+    const photo = readFileSync(photos.find((one) => one.label === 'falafel')!.path);
+    const v1 = await upload(api.baseUrl, photo, 'explain=occlusion&explain_stride=32');
+    const request = {
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [photo.toString('base64')] }],
+      outputs: [
+        { name: 'probabilities' },
+        { name: 'explanation', parameters: { method: 'occlusion', stride: 32 } },
+      ],
+    };
+    const rest = await fetch(`${api.baseUrl}/v2/models/${MODEL_NAME}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    expect(rest.status).toBe(200);
+    const answer = (await rest.json()) as {
+      outputs: Array<{
+        name: string;
+        shape: number[];
+        datatype: string;
+        data: number[];
+        parameters?: Record<string, unknown>;
+      }>;
+    };
+    const explanation = answer.outputs.find((output) => output.name === 'explanation')!;
+    expect(explanation).toMatchObject({
+      shape: [1, 7, 7],
+      datatype: 'FP32',
+      parameters: {
+        method: 'occlusion',
+        patch_size: 32,
+        stride: 32,
+        baseline: 128,
+        grid_x: '0,32,64,96,128,160,192',
+        class_label: 'falafel',
+        masked_images: 49,
+      },
+    });
+    const expected = v1.body.explanation.scores.flat();
+    explanation.data.forEach((value, index) => expect(value).toBeCloseTo(expected[index], 5));
+
+    const port = await api.app.get(GrpcFrontEnd).start(0, '127.0.0.1');
+    const client = grpcClient(`127.0.0.1:${port}`);
+    try {
+      const { response, error } = await client.call('ModelInfer', {
+        model_name: MODEL_NAME,
+        inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [photo] } }],
+        outputs: [{ name: 'explanation', parameters: { stride: { int64_param: 32 } } }],
+      });
+      expect(error).toBeUndefined();
+      const [output] = response!.outputs as unknown as Array<{
+        shape: number[];
+        contents: { fp32_contents: number[] };
+        parameters: Record<string, { string_param?: string; int64_param?: number }>;
+      }>;
+      expect(output.shape).toEqual([1, 7, 7]);
+      expect(output.parameters.class_label.string_param).toBe('falafel');
+      expect(output.parameters.masked_images.int64_param).toBe(49);
+      output.contents.fp32_contents.forEach((value, index) => expect(value).toBeCloseTo(expected[index], 5));
+    } finally {
+      client.close();
+    }
+
+    // A tensor input has no pixels to mask: a clear 400, not a guess.
+    const tensor = await fetch(`${api.baseUrl}/v2/models/${MODEL_NAME}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'UINT8',
+            shape: [1, 224, 224, 3],
+            data: new Array(224 * 224 * 3).fill(9),
+          },
+        ],
+        outputs: [{ name: 'explanation' }],
+      }),
+    });
+    expect(tensor.status).toBe(400);
+    expect(((await tensor.json()) as { error: string }).error).toMatch(/needs image files in input "image"/);
   });
 });
 

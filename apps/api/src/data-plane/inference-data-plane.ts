@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ImageSource } from '@app/image-fetch';
-import { ClassifierService, type ClassifierLease, type Classification } from '@app/inference';
+import { ClassifierService, type ClassifierLease, type Classification, type RgbImage } from '@app/inference';
 import { problem, ProblemError } from '@app/problem';
 import { inSpan } from '@app/telemetry';
 import { mapLimited } from '../common/map-limited';
@@ -18,6 +18,8 @@ import type {
 import { IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
 import { tensorLabel } from './tensor-label';
 import { imageElements, modelInputs } from './tensor-data';
+import { Explainer, type ExplainRequest, type Explanation } from './explainer';
+import { EXPLANATION_OUTPUT, explainRequestOf, toExplanationOutput } from './explanation-output';
 import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import type { Protocol } from './protocol';
@@ -36,7 +38,12 @@ interface RequestedOutput {
   name: string;
   /** Classification extension: the top N classes as strings instead of the probabilities. */
   classification?: number;
+  /** Explanation extension: the occlusion map of each image. */
+  explain?: ExplainRequest;
 }
+
+/** A row's classification, with the pixels the model saw when an explanation needs them. */
+type Row = Classification & { modelInput?: RgbImage };
 
 /**
  * The Open Inference Protocol data plane, shared by the REST and gRPC front-ends: model resolution, validation,
@@ -50,6 +57,7 @@ export class InferenceDataPlane {
     private readonly classifier: ClassifierService,
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly metrics: PredictionMetrics,
+    private readonly explainer: Explainer,
   ) {}
 
   infer(request: InferenceRequest, target: InferTarget): Promise<InferenceResponse> {
@@ -73,16 +81,44 @@ export class InferenceDataPlane {
       }
       // The classification extension's classes are the classifier's own top-k, ranked once.
       const topK = Math.max(0, ...outputs.map((output) => output.classification ?? 0));
-      describeRequest(lease, protocol, request.inputs[0].shape[0] ?? 0);
-      const rows = await this.classify(request.inputs[0], lease, topK, signal, protocol);
+      const explain = outputs.find((output) => output.explain)?.explain;
+      const input = request.inputs[0];
+      if (explain) this.checkExplainable(input, lease);
+      describeRequest(lease, protocol, input.shape[0] ?? 0);
+      const rows = await this.classify(input, lease, topK, signal, protocol, explain !== undefined);
+      const explanations: Explanation[] = [];
+      // One image at a time: each explanation already fills the background lane's workers.
+      for (const row of explain ? rows : [])
+        explanations.push(
+          await this.explainer.explain(lease, row.modelInput!, row.probabilities, explain!, signal),
+        );
       return {
         model_name: lease.model.name,
         model_version: lease.model.version,
         ...(request.id !== undefined ? { id: request.id } : {}),
-        outputs: outputs.map((output) => toOutput(output, rows, labels.length)),
+        outputs: outputs.map((output) =>
+          output.explain
+            ? toExplanationOutput(output.name, explanations)
+            : toOutput(output, rows, labels.length),
+        ),
       };
     } finally {
       lease.release();
+    }
+  }
+
+  /** An explanation needs image files (it masks the pixels the model saw), and a few images at most. */
+  private checkExplainable(input: InferenceInput, lease: ClassifierLease): void {
+    if (input.name !== IMAGE_INPUT) {
+      throw invalid(
+        `The "${EXPLANATION_OUTPUT}" output needs image files in input "${IMAGE_INPUT}": a "${TENSOR_INPUT}" tensor is already scaled for ${lease.model.name}, with no pixels to mask.`,
+      );
+    }
+    const limit = this.config.get('EXPLAIN_MAX_BATCH_ITEMS', { infer: true });
+    if ((input.shape[0] ?? 0) > limit) {
+      throw invalid(
+        `The "${EXPLANATION_OUTPUT}" output runs hundreds of masked images per image, so at most ${limit} images (EXPLAIN_MAX_BATCH_ITEMS) may be explained in one request; this one has ${input.shape[0]}.`,
+      );
     }
   }
 
@@ -93,7 +129,8 @@ export class InferenceDataPlane {
     topK: number,
     signal: AbortSignal,
     protocol: Protocol,
-  ): Promise<Classification[]> {
+    keepModelInput = false,
+  ): Promise<Row[]> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
     const count = input.shape[0] ?? 0;
     if (count < 1 || count > maxItems) {
@@ -119,6 +156,7 @@ export class InferenceDataPlane {
         const classified = await this.images.classify(lease, source, topK, {
           protocol,
           signal: taskSignal,
+          keepModelInput,
         });
         return classified.classification;
       });
@@ -144,13 +182,14 @@ function requestedOutputs(outputs: RequestedOutputSpec[] | undefined, labelCount
   if (outputs === undefined || outputs.length === 0) return [{ name: PROBABILITIES_OUTPUT }];
   const seen = new Set<string>();
   return outputs.map(({ name, parameters }) => {
-    if (name !== PROBABILITIES_OUTPUT) {
+    if (name !== PROBABILITIES_OUTPUT && name !== EXPLANATION_OUTPUT) {
       throw invalid(
-        `This model has no output "${tensorLabel(name)}"; its output is "${PROBABILITIES_OUTPUT}".`,
+        `This model has no output "${tensorLabel(name)}"; its output is "${PROBABILITIES_OUTPUT}" (and the "${EXPLANATION_OUTPUT}" extension).`,
       );
     }
     if (seen.has(name)) throw invalid(`Output "${name}" is requested twice.`);
     seen.add(name);
+    if (name === EXPLANATION_OUTPUT) return { name, explain: explainRequestOf(parameters) };
     const classification = parameters?.classification;
     if (classification !== undefined && classification > labelCount) {
       throw invalid(`The classification count must be between 1 and ${labelCount}, the number of labels.`);
@@ -159,13 +198,13 @@ function requestedOutputs(outputs: RequestedOutputSpec[] | undefined, labelCount
   });
 }
 
-type ImageTask = (signal: AbortSignal) => Promise<Classification>;
+type ImageTask = (signal: AbortSignal) => Promise<Row>;
 
 /**
  * Runs the per-image tasks a few at a time. An inference request fails as a whole: the first failure stops the
  * others and is reported with the element it came from.
  */
-async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): Promise<Classification[]> {
+async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): Promise<Row[]> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -195,7 +234,7 @@ async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): 
         error.extensions,
       );
     }
-    return settled.map((result) => (result as PromiseFulfilledResult<Classification>).value);
+    return settled.map((result) => (result as PromiseFulfilledResult<Row>).value);
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

@@ -19,8 +19,16 @@ export interface InferenceInput {
 
 export interface RequestedOutput {
   name: string;
-  /** Classification extension: the top N classes as strings instead of the probabilities. */
-  parameters?: { classification?: number };
+  parameters?: {
+    /** Classification extension: the top N classes as strings instead of the probabilities. */
+    classification?: number;
+    /** The `explanation` output's options (the explanation extension): method, class and occlusion parameters. */
+    method?: string;
+    class?: string;
+    patch_size?: number;
+    stride?: number;
+    baseline?: number;
+  };
 }
 
 export interface InferenceRequest {
@@ -30,9 +38,13 @@ export interface InferenceRequest {
 }
 
 /** Probabilities, one row per image (FP32), or the classification extension's `"<probability>:<index>:<label>"` strings. */
-export type InferenceOutput =
+export type InferenceOutput = (
   | { name: string; shape: number[]; datatype: 'FP32'; data: Float32Array }
-  | { name: string; shape: number[]; datatype: 'BYTES'; data: string[] };
+  | { name: string; shape: number[]; datatype: 'BYTES'; data: string[] }
+) & {
+  /** What an output needs to be read (the explanation's method, parameters, grid and classes). */
+  parameters?: Record<string, string | number>;
+};
 
 export interface InferenceResponse {
   model_name: string;

@@ -108,6 +108,39 @@ function classificationOf(output: ModelInferRequest['outputs'][number]): number 
   return value;
 }
 
+/** The explanation extension's output parameters: `method` and `class` as strings, the sizes as integers. */
+function explanationParameters(output: ModelInferRequest['outputs'][number]): RequestedOutput['parameters'] {
+  const parameters: NonNullable<RequestedOutput['parameters']> = {};
+  for (const key of ['method', 'class'] as const) {
+    const parameter = output.parameters?.[key];
+    if (parameter === undefined) continue;
+    if (parameter.parameter_choice !== 'string_param')
+      throw invalid(`Output "${output.name}": the ${key} parameter is a string (string_param).`);
+    parameters[key] = parameter.string_param;
+  }
+  for (const key of ['patch_size', 'stride', 'baseline'] as const) {
+    const parameter = output.parameters?.[key];
+    if (parameter === undefined) continue;
+    const value = parameter.parameter_choice === 'int64_param' ? parameter.int64_param : undefined;
+    if (value === undefined || !Number.isInteger(value) || value < 0)
+      throw invalid(`Output "${output.name}": the ${key} parameter is a non-negative integer (int64_param).`);
+    parameters[key] = value;
+  }
+  return parameters;
+}
+
+/** An output's parameters as InferParameters: strings as string_param, numbers as int64_param. */
+function toInferParameters(parameters: Record<string, string | number>): Record<string, InferParameter> {
+  return Object.fromEntries(
+    Object.entries(parameters).map(([key, value]) => [
+      key,
+      typeof value === 'number'
+        ? { parameter_choice: 'int64_param', int64_param: value }
+        : { parameter_choice: 'string_param', string_param: value },
+    ]),
+  );
+}
+
 /**
  * A ModelInferRequest as the data plane's request, with what the proto's types leave open checked here (the REST
  * front-end's DTO validation does the same): a model name, non-negative shapes, either typed `contents` or
@@ -149,7 +182,9 @@ export function toInferenceRequest(request: ModelInferRequest): {
   const outputs: RequestedOutput[] = request.outputs.map((output, index) => {
     if (!output.name) throw invalid(`outputs[${index}] has no name.`);
     const classification = classificationOf(output);
-    return { name: output.name, ...(classification !== undefined ? { parameters: { classification } } : {}) };
+    const explanation = explanationParameters(output);
+    const parameters = { ...(classification !== undefined ? { classification } : {}), ...explanation };
+    return { name: output.name, ...(Object.keys(parameters).length > 0 ? { parameters } : {}) };
   });
   return {
     model: request.model_name,
@@ -168,6 +203,7 @@ export function toModelInferResponse(response: InferenceResponse, raw: boolean):
       name: output.name,
       datatype: output.datatype,
       shape: output.shape,
+      ...(output.parameters ? { parameters: toInferParameters(output.parameters) } : {}),
       ...(raw
         ? {}
         : {

@@ -10,6 +10,7 @@ import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import { controllerSetup, type ControllerApp } from '../../../../test/support/controller-setup';
 import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
 import { ImageSourceClassifier } from '../data-plane/image-source-classifier';
+import { Explainer } from '../data-plane/explainer';
 import { Predictor } from '../data-plane/predictor';
 import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
@@ -74,12 +75,13 @@ beforeAll(async () => {
     [
       Predictor,
       ImageSourceClassifier,
+      Explainer,
       BatchPredictionService,
       { provide: PredictionMetrics, useValue: new PredictionMetrics(createMetricsRegistry()) },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },
     ],
-    { MAX_BATCH_ITEMS: 4 },
+    { MAX_BATCH_ITEMS: 4, EXPLAIN_MAX_BATCH_ITEMS: 2, EXPLAIN_MAX_GRID_CELLS: 400 },
   );
   base = api.base;
 });

@@ -661,6 +661,26 @@ export type V2RequestOutputParameters = {
      * Binary tensor data extension; not supported: outputs are always JSON, which Triton clients read too.
      */
     binary_data?: boolean;
+    /**
+     * Explanation extension, on the output named `explanation`: the method (`occlusion`, the default). See docs/explanations.md.
+     */
+    method?: 'occlusion';
+    /**
+     * Explanation extension: the class to explain, a label or an index (default: each image’s top-1).
+     */
+    class?: string;
+    /**
+     * Explanation extension: patch side, model-input pixels.
+     */
+    patch_size?: number;
+    /**
+     * Explanation extension: distance between patches.
+     */
+    stride?: number;
+    /**
+     * Explanation extension: patch grey level.
+     */
+    baseline?: number;
 };
 
 /**
@@ -703,9 +723,15 @@ export type V2ResponseOutput = {
     shape: Array<number>;
     datatype: 'FP32' | 'BYTES';
     /**
-     * Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`.
+     * Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`; for `explanation`, FP32 [batch, rows, cols] probability drops.
      */
     data: Array<V2TensorData | number | string | boolean>;
+    /**
+     * The `explanation` output only: `method`, `patch_size`, `stride`, `baseline`, `grid_x` and `grid_y` (patch origins, comma-separated), `class_index` and `class_label` (one per image, comma-separated), `masked_images`.
+     */
+    parameters?: {
+        [key: string]: string | number | boolean;
+    };
 };
 
 /**

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -87,6 +88,57 @@ export class V2RequestOutputParametersDto {
   @IsOptional()
   @IsBoolean()
   binary_data?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['occlusion'],
+    description:
+      'Explanation extension, on the output named `explanation`: the method (`occlusion`, the default). See docs/explanations.md.',
+  })
+  @IsOptional()
+  @IsIn(['occlusion'])
+  method?: string;
+
+  @ApiPropertyOptional({
+    example: 'steak',
+    maxLength: 256,
+    description:
+      'Explanation extension: the class to explain, a label or an index (default: each image’s top-1).',
+  })
+  @IsOptional()
+  @MaxLength(256)
+  @IsString()
+  class?: string;
+
+  @ApiPropertyOptional({
+    minimum: 2,
+    example: 32,
+    description: 'Explanation extension: patch side, model-input pixels.',
+  })
+  @IsOptional()
+  @Min(2)
+  @IsInt()
+  patch_size?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 16,
+    description: 'Explanation extension: distance between patches.',
+  })
+  @IsOptional()
+  @Min(1)
+  @IsInt()
+  stride?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 255,
+    example: 128,
+    description: 'Explanation extension: patch grey level.',
+  })
+  @IsOptional()
+  @Min(0)
+  @IsInt()
+  baseline?: number;
 }
 
 @ApiSchema({ name: 'V2RequestOutput', description: 'An output to return, and how.' })
@@ -157,10 +209,17 @@ export class V2ResponseOutputDto {
 
   @ApiProperty(
     tensorDataProperty(
-      'Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`.',
+      'Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`; for `explanation`, FP32 [batch, rows, cols] probability drops.',
     ),
   )
   data!: Array<number | string>;
+
+  @ApiPropertyOptional(
+    parametersProperty(
+      'The `explanation` output only: `method`, `patch_size`, `stride`, `baseline`, `grid_x` and `grid_y` (patch origins, comma-separated), `class_index` and `class_label` (one per image, comma-separated), `masked_images`.',
+    ),
+  )
+  parameters?: Record<string, string | number>;
 }
 
 @ApiSchema({ name: 'V2InferenceResponse', description: 'An Open Inference Protocol inference response.' })
