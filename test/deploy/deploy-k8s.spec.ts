@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateEnvironment } from '../../apps/api/src/config/environment';
+import { tracingSettings } from '../../apps/api/src/observability/tracing/tracing-settings';
 import { exists, read, sourceOf, yamlDocuments } from '../support/deploy-files';
 import { FIXTURE_MODELS } from '../support/shared-data';
 import { startTestApp, type RunningApp } from '../support/test-app';
@@ -23,6 +24,7 @@ interface Container {
   command?: string[];
   ports?: Array<{ name: string; containerPort: number; protocol?: string }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean } }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   startupProbe?: Probe;
@@ -102,6 +104,20 @@ describe('deploy/k8s manifests', () => {
       name: 'food-vision-api-keys',
       optional: true,
     });
+  });
+
+  it('name the pod in traces, and leave tracing off until a collector is named', () => {
+    // Tracing is off with the shipped settings: nothing is sent to a collector nobody deployed.
+    expect(tracingSettings({ ...configMap.data!, OTEL_RESOURCE_ATTRIBUTES: 'x=y' }).settings).toBeUndefined();
+    const env = Object.fromEntries((api.env ?? []).map((entry) => [entry.name, entry]));
+    expect(env.K8S_POD_NAME.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(env.K8S_NODE_NAME.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
+    // Kubernetes expands $(VAR) from variables defined before it in the same list.
+    const names = (api.env ?? []).map((entry) => entry.name);
+    expect(names.indexOf('OTEL_RESOURCE_ATTRIBUTES')).toBeGreaterThan(names.indexOf('K8S_NODE_NAME'));
+    expect(env.OTEL_RESOURCE_ATTRIBUTES.value).toBe(
+      'k8s.pod.name=$(K8S_POD_NAME),k8s.node.name=$(K8S_NODE_NAME)',
+    );
   });
 
   it('wire selectors, ports and the autoscaler target to the Deployment', () => {
