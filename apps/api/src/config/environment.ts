@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Max,
@@ -74,6 +75,8 @@ export class EnvironmentVariables {
   @Min(0) @Max(256) @IsInt() @Type(() => Number) BACKGROUND_WORKERS: number = 0;
   /** Background images (an explanation's masked variants) that may wait; one more gets 503 `overloaded`. */
   @Min(1) @Max(100_000) @IsInt() @Type(() => Number) BACKGROUND_QUEUE_SIZE: number = 64;
+  /** Top-1 probability under which an answer counts as low-confidence in the quality metrics. */
+  @Min(0) @Max(1) @IsNumber() @Type(() => Number) QUALITY_LOW_CONFIDENCE: number = 0.5;
   /** Largest occlusion grid (patch positions) one explanation may ask for; each is one model run. */
   @Min(1) @Max(10_000) @IsInt() @Type(() => Number) EXPLAIN_MAX_GRID_CELLS: number = 400;
   /** Most items a `POST /v1/predictions/batch?explain=...` may carry. */

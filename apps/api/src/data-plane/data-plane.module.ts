@@ -5,6 +5,7 @@ import { InferenceDataPlane } from './inference-data-plane';
 import { InferenceQueueMetrics } from './metrics/inference-queue-metrics';
 import { ModelMetrics } from './metrics/model-metrics';
 import { PredictionMetrics } from './metrics/prediction-metrics';
+import { QualityMetrics } from './metrics/quality-metrics';
 import { Predictor } from './predictor';
 import { ServingState } from './serving-state';
 
@@ -22,6 +23,7 @@ import { ServingState } from './serving-state';
     Explainer,
     InferenceDataPlane,
     PredictionMetrics,
+    QualityMetrics,
     ModelMetrics,
     InferenceQueueMetrics,
   ],

@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { ClassifierLease, ImageClassification } from '@app/inference';
 import { ImageSourceService, type ImageSource } from '@app/image-fetch';
 import { PredictionMetrics } from './metrics/prediction-metrics';
+import { QualityMetrics, sizeBucket, type ImageOrigin } from './metrics/quality-metrics';
 import type { Protocol } from './protocol';
+
+/** An uploaded file and an image file's bytes over /v2 or gRPC both arrive as bytes. */
+const ORIGINS: Record<ImageSource['kind'], ImageOrigin> = { url: 'url', base64: 'base64', bytes: 'upload' };
 
 export interface ClassifiedSource {
   classification: ImageClassification;
@@ -26,6 +30,7 @@ export class ImageSourceClassifier {
   constructor(
     private readonly sources: ImageSourceService,
     private readonly metrics: PredictionMetrics,
+    private readonly quality: QualityMetrics,
   ) {}
 
   async classify(
@@ -42,6 +47,12 @@ export class ImageSourceClassifier {
     const classification = await this.metrics.trackInference(protocol, () =>
       lease.classifyImage(bytes, topK, signal, { keepModelInput }),
     );
+    const { format, sourceWidth, sourceHeight } = classification.image;
+    this.quality.observe(protocol, classification, lease.labels, {
+      origin: ORIGINS[source.kind],
+      format,
+      size: sizeBucket(sourceWidth, sourceHeight),
+    });
     return { classification, fetchMs };
   }
 }

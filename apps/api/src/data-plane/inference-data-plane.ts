@@ -22,6 +22,7 @@ import { Explainer, type ExplainRequest, type Explanation } from './explainer';
 import { EXPLANATION_OUTPUT, explainRequestOf, toExplanationOutput } from './explanation-output';
 import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
+import { QualityMetrics } from './metrics/quality-metrics';
 import type { Protocol } from './protocol';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
@@ -58,6 +59,7 @@ export class InferenceDataPlane {
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly metrics: PredictionMetrics,
     private readonly explainer: Explainer,
+    private readonly quality: QualityMetrics,
   ) {}
 
   infer(request: InferenceRequest, target: InferTarget): Promise<InferenceResponse> {
@@ -166,7 +168,16 @@ export class InferenceDataPlane {
       }
       tasks = modelInputs(input.data, input.shape, input.datatype, lease.inputSpec, tensor).map(
         (modelInput) => (taskSignal) =>
-          this.metrics.trackInference(protocol, () => lease.classifyTensor(modelInput, topK, taskSignal)),
+          this.metrics
+            .trackInference(protocol, () => lease.classifyTensor(modelInput, topK, taskSignal))
+            .then((classification) => {
+              this.quality.observe(protocol, classification, lease.labels, {
+                origin: 'tensor',
+                format: 'tensor',
+                size: 'tensor',
+              });
+              return classification;
+            }),
       );
     } else {
       throw invalid(

@@ -11,6 +11,7 @@ import { controllerSetup, type ControllerApp } from '../../../../test/support/co
 import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
 import { ImageSourceClassifier } from '../data-plane/image-source-classifier';
 import { Explainer } from '../data-plane/explainer';
+import { QualityMetrics } from '../data-plane/metrics/quality-metrics';
 import { Predictor } from '../data-plane/predictor';
 import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
@@ -78,6 +79,12 @@ beforeAll(async () => {
       Explainer,
       BatchPredictionService,
       { provide: PredictionMetrics, useValue: new PredictionMetrics(createMetricsRegistry()) },
+      {
+        provide: QualityMetrics,
+        useValue: new QualityMetrics(createMetricsRegistry(), {
+          get: () => 0.5,
+        } as unknown as ConstructorParameters<typeof QualityMetrics>[1]),
+      },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },
     ],

@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { Classification } from '@app/inference';
+import type { EnvironmentVariables } from '../../config/environment';
+import { METRIC_PREFIX } from '../../observability/metrics-registry';
+import type { Protocol } from '../protocol';
+
+/** Probability buckets: fine near the top, where a confident model lives, and around the usual thresholds. */
+const PROBABILITY_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
+
+/** How an image reached the model: downloaded, uploaded as a file (or raw bytes), base64 in JSON, or a tensor. */
+export type ImageOrigin = 'url' | 'upload' | 'base64' | 'tensor';
+
+/** The longer side of the photo as sent, in buckets a dashboard can show. */
+export type SizeBucket = 'under_224' | 'under_1024' | 'under_4096' | '4096_and_over' | 'tensor';
+
+export function sizeBucket(width: number, height: number): SizeBucket {
+  const side = Math.max(width, height);
+  return side < 224 ? 'under_224' : side < 1024 ? 'under_1024' : side < 4096 ? 'under_4096' : '4096_and_over';
+}
+
+/** What was classified: the image's format and size bucket, and where it came from. */
+export interface ImageFacts {
+  origin: ImageOrigin;
+  format: string;
+  size: SizeBucket;
+}
+
+/**
+ * The top class (the lowest index among ties, as the classifier ranks) and the two highest probabilities (the
+ * second 0 for a one-class model), from the whole row: a /v2 answer without the classification extension ranks none.
+ */
+function topTwo(probabilities: Float64Array): { index: number; first: number; second: number } {
+  let index = 0;
+  let first = -1;
+  let second = 0;
+  probabilities.forEach((value, at) => {
+    if (value > first) {
+      second = Math.max(first, 0);
+      first = value;
+      index = at;
+    } else if (value > second) second = value;
+  });
+  return { index, first: Math.max(first, 0), second };
+}
+
+/**
+ * What the answers look like, per model and version, for every protocol: the top-1 confidence and the margin to the
+ * second class (histograms), the class predicted (counter), answers under QUALITY_LOW_CONFIDENCE, and the images'
+ * format, size and origin. A model meeting photos it was not trained on shows here first: the confidence falls, the
+ * margin narrows, the class mix tilts.
+ */
+@Injectable()
+export class QualityMetrics {
+  private readonly confidence: Histogram<'model' | 'version' | 'protocol'>;
+  private readonly margin: Histogram<'model' | 'version' | 'protocol'>;
+  private readonly classes: Counter<'model' | 'version' | 'class'>;
+  private readonly lowConfidence: Counter<'model' | 'version' | 'protocol'>;
+  private readonly images: Counter<'model' | 'version' | 'origin' | 'format' | 'size'>;
+  private readonly threshold: number;
+
+  constructor(registry: Registry, config: ConfigService<EnvironmentVariables, true>) {
+    const registers = [registry];
+    this.threshold = config.get('QUALITY_LOW_CONFIDENCE', { infer: true });
+    this.confidence = new Histogram({
+      name: `${METRIC_PREFIX}prediction_confidence`,
+      help: 'Top-1 probability of each classified image, by model, version and protocol.',
+      labelNames: ['model', 'version', 'protocol'],
+      buckets: PROBABILITY_BUCKETS,
+      registers,
+    });
+    this.margin = new Histogram({
+      name: `${METRIC_PREFIX}prediction_margin`,
+      help: 'Top-1 minus top-2 probability of each classified image (how clearly the model chose), by model, version and protocol.',
+      labelNames: ['model', 'version', 'protocol'],
+      buckets: PROBABILITY_BUCKETS,
+      registers,
+    });
+    this.classes = new Counter({
+      name: `${METRIC_PREFIX}predicted_class_total`,
+      help: 'Classified images by their top-1 class (the class mix), by model and version.',
+      labelNames: ['model', 'version', 'class'],
+      registers,
+    });
+    this.lowConfidence = new Counter({
+      name: `${METRIC_PREFIX}low_confidence_predictions_total`,
+      help: `Classified images whose top-1 probability is under QUALITY_LOW_CONFIDENCE (${this.threshold}), by model, version and protocol; divide by the confidence histogram's count for the rate.`,
+      labelNames: ['model', 'version', 'protocol'],
+      registers,
+    });
+    this.images = new Counter({
+      name: `${METRIC_PREFIX}classified_images_total`,
+      help: 'Classified images by origin (url, upload, base64, tensor), format and size bucket (longer side), by model and version.',
+      labelNames: ['model', 'version', 'origin', 'format', 'size'],
+      registers,
+    });
+  }
+
+  /** Records one classified image; `labels` are the model's, in the order of `classification.probabilities`. */
+  observe(
+    protocol: Protocol,
+    classification: Classification,
+    labels: readonly string[],
+    facts: ImageFacts,
+  ): void {
+    const { name: model, version } = classification.model;
+    const { index, first, second } = topTwo(classification.probabilities);
+    this.confidence.observe({ model, version, protocol }, first);
+    this.margin.observe({ model, version, protocol }, first - second);
+    this.classes.inc({ model, version, class: labels[index] });
+    // Incremented by 0 too, so the series exists and its rate is 0 (not absent) while no answer is low.
+    this.lowConfidence.inc({ model, version, protocol }, first < this.threshold ? 1 : 0);
+    this.images.inc({ model, version, ...facts });
+  }
+}
