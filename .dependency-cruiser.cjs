@@ -11,6 +11,7 @@ const INFERENCE_LAYERS = [
   'workers',
   'pull',
   'draft',
+  'profile',
   'registry',
 ];
 

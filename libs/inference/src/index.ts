@@ -18,6 +18,7 @@ export {
 } from './classifier.service';
 export type { RgbImage } from './processing/to-model-input';
 export * from './explain';
+export * from './profile';
 export type { Lane } from './workers/admission-queue';
 export type { InferenceStats } from './workers/inference-scheduler';
 

@@ -1,0 +1,2 @@
+export * from './profile-model';
+export * from './reference-profile';
