@@ -77,6 +77,16 @@ export class EnvironmentVariables {
   @Min(1) @Max(100_000) @IsInt() @Type(() => Number) BACKGROUND_QUEUE_SIZE: number = 64;
   /** Top-1 probability under which an answer counts as low-confidence in the quality metrics. */
   @Min(0) @Max(1) @IsNumber() @Type(() => Number) QUALITY_LOW_CONFIDENCE: number = 0.5;
+  /** Drift: the most recent answers compared with the reference profile, per model version. */
+  @Min(10) @Max(100_000) @IsInt() @Type(() => Number) DRIFT_WINDOW_SIZE: number = 200;
+  /** Drift: answers older than this leave the window. */
+  @Min(10) @Max(30 * 24 * 3600) @IsInt() @Type(() => Number) DRIFT_WINDOW_SECONDS: number = 3600;
+  /** Drift: answers needed in the window before a status other than warming_up. */
+  @Min(1) @Max(100_000) @IsInt() @Type(() => Number) DRIFT_MIN_PREDICTIONS: number = 50;
+  /** Drift: Jensen–Shannon divergence of the top-1 confidence distribution above which the status is drifting. */
+  @Min(0) @Max(1) @IsNumber() @Type(() => Number) DRIFT_CONFIDENCE_THRESHOLD: number = 0.2;
+  /** Drift: Jensen–Shannon divergence of the class mix above which the status is drifting. */
+  @Min(0) @Max(1) @IsNumber() @Type(() => Number) DRIFT_CLASS_MIX_THRESHOLD: number = 0.5;
   /** Largest occlusion grid (patch positions) one explanation may ask for; each is one model run. */
   @Min(1) @Max(10_000) @IsInt() @Type(() => Number) EXPLAIN_MAX_GRID_CELLS: number = 400;
   /** Most items a `POST /v1/predictions/batch?explain=...` may carry. */

@@ -5,6 +5,7 @@ import { InferenceDataPlane } from './inference-data-plane';
 import { InferenceQueueMetrics } from './metrics/inference-queue-metrics';
 import { ModelMetrics } from './metrics/model-metrics';
 import { PredictionMetrics } from './metrics/prediction-metrics';
+import { DriftMonitor } from './metrics/drift-monitor';
 import { QualityMetrics } from './metrics/quality-metrics';
 import { Predictor } from './predictor';
 import { ServingState } from './serving-state';
@@ -24,9 +25,10 @@ import { ServingState } from './serving-state';
     InferenceDataPlane,
     PredictionMetrics,
     QualityMetrics,
+    DriftMonitor,
     ModelMetrics,
     InferenceQueueMetrics,
   ],
-  exports: [ServingState, Predictor, InferenceDataPlane],
+  exports: [ServingState, Predictor, InferenceDataPlane, DriftMonitor],
 })
 export class DataPlaneModule {}

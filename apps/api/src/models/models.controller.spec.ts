@@ -3,6 +3,7 @@ import type { ModelManifest, ServedModel } from '@app/inference';
 import { problem } from '@app/problem';
 import { controllerSetup, type ControllerApp } from '../../../../test/support/controller-setup';
 import { testManifest } from '../../../../test/support/test-manifest';
+import { DriftMonitor } from '../data-plane/metrics/drift-monitor';
 import { ServingState } from '../data-plane/serving-state';
 import { ModelsController } from './models.controller';
 
@@ -52,7 +53,16 @@ const serving = {
 let api: ControllerApp;
 
 beforeAll(async () => {
-  api = await controllerSetup([ModelsController], [{ provide: ServingState, useValue: serving }]);
+  api = await controllerSetup(
+    [ModelsController],
+    [
+      { provide: ServingState, useValue: serving },
+      {
+        provide: DriftMonitor,
+        useValue: { status: () => ({ status: 'no_reference', reason: 'stub', window: {}, thresholds: {} }) },
+      },
+    ],
+  );
 });
 
 afterAll(() => api?.close());

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { DriftMonitor } from '../data-plane/metrics/drift-monitor';
 import { ServingState } from '../data-plane/serving-state';
 import { ApiProblemResponses } from '../problem/api-problem-responses.decorator';
 import { ModelListDto, ModelMetadataDto } from './dto/model-metadata.dto';
@@ -10,7 +11,10 @@ const NAME_PARAM = { name: 'name', example: 'food101-mobilenet-v1-int8', descrip
 @ApiTags('models')
 @Controller('v1/models')
 export class ModelsController {
-  constructor(private readonly serving: ServingState) {}
+  constructor(
+    private readonly serving: ServingState,
+    private readonly drift: DriftMonitor,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List the models this service serves, with their versions and status' })
@@ -20,12 +24,18 @@ export class ModelsController {
   }
 
   @Get(':name')
-  @ApiOperation({ summary: 'Describe one model: runtime, input spec, labels, checksum, license' })
+  @ApiOperation({
+    summary: 'Describe one model: runtime, input spec, labels, checksum, license, and drift',
+  })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiProblemResponses('model_not_found')
   getModel(@Param('name') name: string): ModelMetadataDto {
-    return toModelMetadata(this.serving.model(name));
+    const served = this.serving.model(name);
+    const metadata = toModelMetadata(served);
+    if (served.state.status === 'ready')
+      metadata.monitoring = this.drift.status(name, served.state.manifest.version);
+    return metadata;
   }
 
   @Post(':name/reload')

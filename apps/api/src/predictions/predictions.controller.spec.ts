@@ -81,9 +81,11 @@ beforeAll(async () => {
       { provide: PredictionMetrics, useValue: new PredictionMetrics(createMetricsRegistry()) },
       {
         provide: QualityMetrics,
-        useValue: new QualityMetrics(createMetricsRegistry(), {
-          get: () => 0.5,
-        } as unknown as ConstructorParameters<typeof QualityMetrics>[1]),
+        useValue: new QualityMetrics(
+          createMetricsRegistry(),
+          { get: () => 0.5 } as unknown as ConstructorParameters<typeof QualityMetrics>[1],
+          { record: () => undefined } as unknown as ConstructorParameters<typeof QualityMetrics>[2],
+        ),
       },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },

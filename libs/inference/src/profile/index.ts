@@ -1,2 +1,3 @@
+export * from './divergence';
 export * from './profile-model';
 export * from './reference-profile';

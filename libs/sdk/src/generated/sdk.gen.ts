@@ -134,7 +134,7 @@ export class FoodVisionApi extends HeyApiClient {
     }
     
     /**
-     * Describe one model: runtime, input spec, labels, checksum, license
+     * Describe one model: runtime, input spec, labels, checksum, license, and drift
      */
     public getModel<ThrowOnError extends boolean = false>(options: Options<GetModelData, ThrowOnError>): RequestResult<GetModelResponses, GetModelErrors, ThrowOnError> {
         return (options.client ?? this.client).get<GetModelResponses, GetModelErrors, ThrowOnError>({

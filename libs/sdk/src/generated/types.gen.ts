@@ -473,6 +473,72 @@ export type ModelLicense = {
 };
 
 /**
+ * The recent answers drift is judged on.
+ */
+export type MonitoringWindow = {
+    /**
+     * Answers in the window now.
+     */
+    predictions: number;
+    /**
+     * DRIFT_WINDOW_SIZE: the most recent answers kept.
+     */
+    max_predictions: number;
+    /**
+     * DRIFT_WINDOW_SECONDS: older answers leave the window.
+     */
+    max_seconds: number;
+};
+
+/**
+ * Jensen–Shannon divergences (base 2: 0 the same, 1 nothing in common) of the window from the reference.
+ */
+export type DriftScores = {
+    /**
+     * Of the top-1 confidence distribution.
+     */
+    confidence: number;
+    /**
+     * Of the class mix.
+     */
+    class_mix: number;
+};
+
+/**
+ * The reference profile the answers are compared with.
+ */
+export type MonitoringReference = {
+    file: string;
+    /**
+     * Photos it was made from.
+     */
+    photos: number;
+    folder: string;
+    /**
+     * The model’s accuracy on them.
+     */
+    accuracy: number;
+};
+
+/**
+ * Drift of the served version: its recent answers against its reference profile (`npm run model:profile`). See docs/monitoring.md.
+ */
+export type Monitoring = {
+    status: 'ok' | 'drifting' | 'warming_up' | 'no_reference';
+    reason: string;
+    window: MonitoringWindow;
+    /**
+     * Present once the window holds enough answers.
+     */
+    scores?: DriftScores;
+    /**
+     * DRIFT_CONFIDENCE_THRESHOLD and DRIFT_CLASS_MIX_THRESHOLD.
+     */
+    thresholds: DriftScores;
+    reference?: MonitoringReference;
+};
+
+/**
  * Everything about one model: runtime, input spec, labels, checksum, licence.
  */
 export type ModelMetadata = {
@@ -523,6 +589,10 @@ export type ModelMetadata = {
     license?: ModelLicense;
     source_url?: string;
     loaded_at?: string;
+    /**
+     * Present once the model is loaded: how its recent answers compare with its reference.
+     */
+    monitoring?: Monitoring;
     /**
      * Time to verify and load the model, ms.
      */

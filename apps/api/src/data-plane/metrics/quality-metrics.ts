@@ -5,6 +5,7 @@ import type { Classification } from '@app/inference';
 import type { EnvironmentVariables } from '../../config/environment';
 import { METRIC_PREFIX } from '../../observability/metrics-registry';
 import type { Protocol } from '../protocol';
+import { DriftMonitor } from './drift-monitor';
 
 /** Probability buckets: fine near the top, where a confident model lives, and around the usual thresholds. */
 const PROBABILITY_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
@@ -60,7 +61,11 @@ export class QualityMetrics {
   private readonly images: Counter<'model' | 'version' | 'origin' | 'format' | 'size'>;
   private readonly threshold: number;
 
-  constructor(registry: Registry, config: ConfigService<EnvironmentVariables, true>) {
+  constructor(
+    registry: Registry,
+    config: ConfigService<EnvironmentVariables, true>,
+    private readonly drift: DriftMonitor,
+  ) {
     const registers = [registry];
     this.threshold = config.get('QUALITY_LOW_CONFIDENCE', { infer: true });
     this.confidence = new Histogram({
@@ -109,6 +114,7 @@ export class QualityMetrics {
     this.confidence.observe({ model, version, protocol }, first);
     this.margin.observe({ model, version, protocol }, first - second);
     this.classes.inc({ model, version, class: labels[index] });
+    this.drift.record(model, version, first, labels[index]);
     // Incremented by 0 too, so the series exists and its rate is 0 (not absent) while no answer is low.
     this.lowConfidence.inc({ model, version, protocol }, first < this.threshold ? 1 : 0);
     this.images.inc({ model, version, ...facts });

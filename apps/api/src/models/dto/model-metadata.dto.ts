@@ -1,3 +1,4 @@
+import { MonitoringDto } from './monitoring.dto';
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
 @ApiSchema({ name: 'ModelRuntime', description: 'The engine and backend the model runs on.' })
@@ -173,6 +174,12 @@ export class ModelMetadataDto extends ModelSummaryDto {
 
   @ApiPropertyOptional({ example: '2026-11-27T10:00:00.000Z', format: 'date-time' })
   loaded_at?: string;
+
+  @ApiPropertyOptional({
+    type: MonitoringDto,
+    description: 'Present once the model is loaded: how its recent answers compare with its reference.',
+  })
+  monitoring?: MonitoringDto;
 
   @ApiPropertyOptional({ example: 850, description: 'Time to verify and load the model, ms.' })
   load_ms?: number;
