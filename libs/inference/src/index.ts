@@ -17,6 +17,7 @@ export {
   type TensorClassification,
 } from './classifier.service';
 export type { RgbImage } from './processing/to-model-input';
+export { topTwo } from './processing/probabilities';
 export * from './explain';
 export * from './profile';
 export type { Lane } from './workers/admission-queue';

@@ -43,3 +43,22 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
   indices.sort((a, b) => values[b] - values[a] || a - b);
   return indices.slice(0, Math.max(0, Math.min(k, values.length)));
 }
+
+/**
+ * The top class (the lowest index among ties, as `topK` ranks) with its probability and the runner-up's (0 for a
+ * one-class model), from the whole row in one pass: what the quality metrics and the reference profile read.
+ */
+export function topTwo(probabilities: ArrayLike<number>): { index: number; first: number; second: number } {
+  let index = 0;
+  let first = -1;
+  let second = 0;
+  for (let at = 0; at < probabilities.length; at++) {
+    const value = probabilities[at];
+    if (value > first) {
+      second = Math.max(first, 0);
+      first = value;
+      index = at;
+    } else if (value > second) second = value;
+  }
+  return { index, first: Math.max(first, 0), second };
+}

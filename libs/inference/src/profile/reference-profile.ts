@@ -1,3 +1,5 @@
+import { topTwo } from '../processing/probabilities';
+
 /** Probability edges of the profile's distributions, the same as the quality metrics' histogram buckets. */
 export const PROFILE_EDGES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 
@@ -66,21 +68,6 @@ export function distribution(values: number[]): Distribution {
   };
 }
 
-/** Top class (lowest index among ties, as the classifier ranks), its probability, and the second's. */
-function top(probabilities: Float64Array): { index: number; first: number; second: number } {
-  let index = 0;
-  let first = -1;
-  let second = 0;
-  probabilities.forEach((value, at) => {
-    if (value > first) {
-      second = Math.max(first, 0);
-      first = value;
-      index = at;
-    } else if (value > second) second = value;
-  });
-  return { index, first: Math.max(first, 0), second };
-}
-
 /** The profile of `photos` as `labels` name the model's classes. */
 export function referenceProfile(
   photos: readonly ProfiledPhoto[],
@@ -93,7 +80,7 @@ export function referenceProfile(
   const margins: number[] = [];
   let correct = 0;
   for (const photo of photos) {
-    const { index, first, second } = top(photo.probabilities);
+    const { index, first, second } = topTwo(photo.probabilities);
     const predicted = labels[index];
     mix.set(predicted, (mix.get(predicted) ?? 0) + 1);
     confidences.push(first);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { Classification } from '@app/inference';
+import { topTwo, type Classification } from '@app/inference';
 import type { EnvironmentVariables } from '../../config/environment';
 import { METRIC_PREFIX } from '../../observability/metrics-registry';
 import type { Protocol } from '../protocol';
@@ -26,24 +26,6 @@ export interface ImageFacts {
   origin: ImageOrigin;
   format: string;
   size: SizeBucket;
-}
-
-/**
- * The top class (the lowest index among ties, as the classifier ranks) and the two highest probabilities (the
- * second 0 for a one-class model), from the whole row: a /v2 answer without the classification extension ranks none.
- */
-function topTwo(probabilities: Float64Array): { index: number; first: number; second: number } {
-  let index = 0;
-  let first = -1;
-  let second = 0;
-  probabilities.forEach((value, at) => {
-    if (value > first) {
-      second = Math.max(first, 0);
-      first = value;
-      index = at;
-    } else if (value > second) second = value;
-  });
-  return { index, first: Math.max(first, 0), second };
 }
 
 /**
