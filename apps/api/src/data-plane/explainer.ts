@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   heatmapOverlay,
+  occlusionGrid,
   occlusionMap,
   pixelScores,
   type ClassifierLease,
@@ -69,8 +70,8 @@ export class Explainer {
       );
     if (!Number.isInteger(baseline) || baseline < 0 || baseline > 255)
       throw invalid('explain_baseline', 'explain_baseline must be an integer grey level from 0 to 255.');
-    const cells =
-      (Math.ceil((width - patchSize) / stride) + 1) * (Math.ceil((height - patchSize) / stride) + 1);
+    const grid = occlusionGrid(width, height, { patchSize, stride, baseline });
+    const cells = grid.x.length * grid.y.length;
     const limit = this.config.get('EXPLAIN_MAX_GRID_CELLS', { infer: true });
     if (cells > limit) {
       throw invalid(
