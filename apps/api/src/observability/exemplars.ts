@@ -1,9 +1,12 @@
-import { trace, TraceFlags } from '@opentelemetry/api';
+import { trace, TraceFlags, type Span } from '@opentelemetry/api';
 import type { Histogram, LabelValues } from 'prom-client';
 
-/** The exemplar labels of the active span: its trace id when the trace is sampled (so the collector has it). */
-export function traceExemplar(): Record<string, string> {
-  const context = trace.getActiveSpan()?.spanContext();
+/** The exemplar labels of the active span (see exemplarOf). */
+export const traceExemplar = (): Record<string, string> => exemplarOf(trace.getActiveSpan());
+
+/** The exemplar labels of `span`: its trace id when the trace is sampled (so the collector has it), else none. */
+export function exemplarOf(span: Span | undefined): Record<string, string> {
+  const context = span?.spanContext();
   return context !== undefined && (context.traceFlags & TraceFlags.SAMPLED) !== 0
     ? { trace_id: context.traceId }
     : {};

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { TraceFlags } from '@opentelemetry/api';
-import { observeTraced } from './exemplars';
+import { exemplarOf, observeTraced } from './exemplars';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from './metrics-registry';
 import { serverSpanOf } from './tracing/server-spans';
 
@@ -45,11 +44,8 @@ export class HttpMetrics {
         route: routePattern(request),
         status: response.writableFinished ? String(response.statusCode) : 'aborted',
       };
-      const span = serverSpanOf(request);
-      const exemplar: Record<string, string> =
-        span && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0
-          ? { trace_id: span.spanContext().traceId }
-          : {};
+      // Outside the request's async context here: the exemplar comes from the request's own server span.
+      const exemplar = exemplarOf(serverSpanOf(request));
       observeTraced(this.duration, labels, (performance.now() - started) / 1000, exemplar);
       this.requests.inc(labels);
     });
