@@ -19,6 +19,11 @@ export function problem(
   );
 }
 
+/** A 400 `validation_failed` about one field, named in `errors` as DTO validation names them. */
+export function invalidField(field: string, message: string): ProblemError {
+  return problem('validation_failed', message, { errors: [{ field, message }] });
+}
+
 export function problemTypeUri(code: string): string {
   return `urn:food-vision:problem:${code}`;
 }

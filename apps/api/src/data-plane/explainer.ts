@@ -10,7 +10,7 @@ import {
   type OcclusionParameters,
   type RgbImage,
 } from '@app/inference';
-import { problem } from '@app/problem';
+import { invalidField } from '@app/problem';
 import { inSpan, untraced } from '@app/telemetry';
 import type { EnvironmentVariables } from '../config/environment';
 
@@ -59,22 +59,22 @@ export class Explainer {
     const stride = request.stride ?? Math.max(1, Math.round(patchSize / 2));
     const baseline = request.baseline ?? 128;
     if (!Number.isInteger(patchSize) || patchSize < 2 || patchSize > side)
-      throw invalid(
+      throw invalidField(
         'explain_patch_size',
         `explain_patch_size must be an integer from 2 to ${side} (the model input's side).`,
       );
     if (!Number.isInteger(stride) || stride < 1 || stride > patchSize)
-      throw invalid(
+      throw invalidField(
         'explain_stride',
         `explain_stride must be an integer from 1 to the patch size (${patchSize}).`,
       );
     if (!Number.isInteger(baseline) || baseline < 0 || baseline > 255)
-      throw invalid('explain_baseline', 'explain_baseline must be an integer grey level from 0 to 255.');
+      throw invalidField('explain_baseline', 'explain_baseline must be an integer grey level from 0 to 255.');
     const grid = occlusionGrid(width, height, { patchSize, stride, baseline });
     const cells = grid.x.length * grid.y.length;
     const limit = this.config.get('EXPLAIN_MAX_GRID_CELLS', { infer: true });
     if (cells > limit) {
-      throw invalid(
+      throw invalidField(
         'explain_stride',
         `A ${patchSize}-pixel patch every ${stride} pixels makes ${cells} masked images, more than the ${limit} this service runs for one explanation (EXPLAIN_MAX_GRID_CELLS): use a larger stride or patch.`,
       );
@@ -89,7 +89,7 @@ export class Explainer {
     if (byLabel >= 0) return byLabel;
     const index = Number(request.target);
     if (/^\d+$/.test(request.target) && index < labels.length) return index;
-    throw invalid(
+    throw invalidField(
       'explain_class',
       `explain_class must be one of this model's ${labels.length} labels or an index from 0 to ${labels.length - 1}; "${request.target}" is neither.`,
     );
@@ -134,8 +134,4 @@ export class Explainer {
       },
     );
   }
-}
-
-function invalid(field: string, message: string) {
-  return problem('validation_failed', message, { errors: [{ field, message }] });
 }

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { ImageSource } from '@app/image-fetch';
-import { problem, ProblemError } from '@app/problem';
+import { invalidField, problem, ProblemError } from '@app/problem';
 import type { EnvironmentVariables } from '../config/environment';
 import type { ExplainRequest } from '../data-plane/explainer';
 import { Predictor } from '../data-plane/predictor';
@@ -36,7 +36,7 @@ export class BatchPredictionService {
     const maxExplained = this.config.get('EXPLAIN_MAX_BATCH_ITEMS', { infer: true });
     if (explain && body.items.length > maxExplained) {
       const message = `explain runs hundreds of masked images per photo, so a batch with explain carries at most ${maxExplained} items (EXPLAIN_MAX_BATCH_ITEMS); this one has ${body.items.length}: explain fewer photos at a time.`;
-      throw problem('validation_failed', message, { errors: [{ field: 'explain', message }] });
+      throw invalidField('explain', message);
     }
     if (body.items.length > maxItems) {
       throw problem(

@@ -1,5 +1,5 @@
 import { EXPLAIN_METHODS, type ExplainMethod, type ExplainRequest } from '../data-plane/explainer';
-import { problem } from '@app/problem';
+import { invalidField } from '@app/problem';
 
 /** The query parameters of an explanation, as the OpenAPI document lists them. */
 export const EXPLAIN_QUERY = {
@@ -14,14 +14,14 @@ export const EXPLAIN_QUERY = {
 function single(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw invalid(name, `${name} must be given once.`);
+  if (typeof value !== 'string') throw invalidField(name, `${name} must be given once.`);
   return value;
 }
 
 function integer(query: Record<string, unknown>, name: string): number | undefined {
   const value = single(query, name);
   if (value === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(value)) throw invalid(name, `${name} must be a whole number.`);
+  if (!/^\d{1,5}$/.test(value)) throw invalidField(name, `${name} must be a whole number.`);
   return Number(value);
 }
 
@@ -32,11 +32,11 @@ export function parseExplainQuery(query: Record<string, unknown>): ExplainReques
     (name) => query[name] !== undefined,
   );
   if (method === undefined) {
-    if (extras.length > 0) throw invalid(extras[0], `${extras[0]} needs explain=occlusion.`);
+    if (extras.length > 0) throw invalidField(extras[0], `${extras[0]} needs explain=occlusion.`);
     return undefined;
   }
   if (!(EXPLAIN_METHODS as readonly string[]).includes(method))
-    throw invalid('explain', `explain must be one of: ${EXPLAIN_METHODS.join(', ')} (got "${method}").`);
+    throw invalidField('explain', `explain must be one of: ${EXPLAIN_METHODS.join(', ')} (got "${method}").`);
   const target = single(query, 'explain_class');
   const patchSize = integer(query, 'explain_patch_size');
   const stride = integer(query, 'explain_stride');
@@ -48,8 +48,4 @@ export function parseExplainQuery(query: Record<string, unknown>): ExplainReques
     ...(stride !== undefined ? { stride } : {}),
     ...(baseline !== undefined ? { baseline } : {}),
   };
-}
-
-function invalid(field: string, message: string) {
-  return problem('validation_failed', message, { errors: [{ field, message }] });
 }
