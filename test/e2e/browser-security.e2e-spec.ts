@@ -91,6 +91,7 @@ describe('security headers and POST /v1/predictions?include=model_input', () => 
     ['/v1/models', 'GET'],
     ['/health/live', 'GET'],
     ['/demo', 'GET'],
+    ['/monitor', 'GET'],
     ['/docs', 'GET'],
     ['/no-such-route', 'GET'],
     ['/v1/predictions', 'POST'],
@@ -102,6 +103,17 @@ describe('security headers and POST /v1/predictions?include=model_input', () => 
     expect(response.headers.get('x-powered-by')).toBeNull();
     expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+  });
+
+  it('gives /monitor only its own origin too, and no inline script or style', async () => {
+    const monitor = await fetch(`${running.baseUrl}/monitor`);
+    const policy = monitor.headers.get('content-security-policy')!;
+    expect(policy).toContain("script-src 'self';");
+    expect(policy).toContain("connect-src 'self';");
+    expect(policy).not.toContain('unsafe-inline');
+    const html = await monitor.text();
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=/);
   });
 
   it('sets them on a body the parser refuses (413)', async () => {

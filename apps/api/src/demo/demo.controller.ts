@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PublicEndpoint } from '../security/public-endpoint.decorator';
-import { loadDemoAssets, type DemoAsset, type DemoAssetName } from './demo-assets';
+import { loadPageAssets, sendPageAsset, type PageAssetName } from '../common/page-assets';
 
 /**
  * The try-it page: static files, open like /docs (the page asks for an API key when the API needs one).
@@ -12,7 +13,8 @@ import { loadDemoAssets, type DemoAsset, type DemoAssetName } from './demo-asset
 @PublicEndpoint()
 @Controller('demo')
 export class DemoController {
-  private readonly assets = loadDemoAssets();
+  // The page's files sit beside this module in the sources, and `nest build` copies them there (nest-cli.json).
+  private readonly assets = loadPageAssets(join(__dirname, 'assets'), 'demo');
 
   @Get()
   @ApiOperation({
@@ -38,10 +40,7 @@ export class DemoController {
     this.send(response, 'style');
   }
 
-  private send(response: Response, name: DemoAssetName): void {
-    const asset: DemoAsset = this.assets[name];
-    response.setHeader('Content-Type', asset.contentType);
-    response.setHeader('Cache-Control', 'no-cache');
-    response.end(asset.body);
+  private send(response: Response, name: PageAssetName): void {
+    sendPageAsset(response, this.assets[name]);
   }
 }
