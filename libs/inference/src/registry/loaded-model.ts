@@ -29,6 +29,8 @@ export interface LoadedModel {
 /** Where the configured model is; `manifest` is known as soon as it was read, before the weights load. */
 export type ModelState =
   | { status: 'loading'; manifest?: ModelManifest }
+  /** Known, not in memory: it loads on its first request (MODEL_STORE_MAX_LOADED). */
+  | { status: 'unloaded'; manifest?: ModelManifest }
   | { status: 'ready'; manifest: ModelManifest; model: LoadedModel }
   | { status: 'failed'; manifest?: ModelManifest; reason: string };
 
@@ -36,6 +38,7 @@ export type ModelState =
 export function notReadyReason(name: string, state: ModelState): string | undefined {
   if (state.status === 'ready') return undefined;
   if (state.status === 'loading') return `Model ${name} is still loading; retry in a few seconds.`;
+  if (state.status === 'unloaded') return `Model ${name} is not loaded; it loads on its first request.`;
   return `Model ${name} could not be loaded: ${state.reason}`;
 }
 

@@ -11,6 +11,8 @@ export interface ModelVersionLocation {
 
 export interface RepositoryModel {
   name: string;
+  /** `<store>/<model>/`: where its rollout.json lives. */
+  folder: string;
   /** Every version folder that has a manifest, oldest first. */
   versions: ModelVersionLocation[];
 }
@@ -68,7 +70,7 @@ export async function scanModelRepository(store: string): Promise<RepositoryMode
     }
     if (versions.length > 0) {
       versions.sort((a, b) => compareVersions(a.version, b.version));
-      models.push({ name, versions });
+      models.push({ name, folder: modelDir, versions });
     }
   }
   if (models.length === 0) {

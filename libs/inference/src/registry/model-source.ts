@@ -2,12 +2,19 @@ import type { InferenceModuleOptions } from '../inference.options';
 import { readManifest } from '../manifest/manifest-loader';
 import type { ModelLocation } from '../manifest/model-location';
 import { latestVersion, scanModelRepository, type RepositoryModel } from './model-repository';
+import { readRolloutPolicy, type RolloutPolicy } from './rollout-policy';
 
 /** One model a source offers: its versions, and where the one to serve is. */
 export interface OfferedModel {
   name: string;
   versions: string[];
+  /** The stable version's files: rollout.json's `stable`, else the newest version. */
   location: ModelLocation;
+  /** A store's model: its folder and every version's files (rollouts choose among them). */
+  store?: { folder: string; locations: Record<string, ModelLocation> };
+  /** Its rollout.json, when it has one; `policyError` when that file is not a valid policy (then ignored). */
+  policy?: RolloutPolicy;
+  policyError?: string;
 }
 
 /**
@@ -88,16 +95,33 @@ class ModelStoreSource implements ModelSource {
   }
 }
 
-/** A store's model, served at its latest version folder. */
+/** A store's model, served at its rollout.json's stable version, else at its latest version folder. */
 function offered(model: RepositoryModel): OfferedModel {
-  const latest = latestVersion(model);
+  const locations = Object.fromEntries(
+    model.versions.map((version) => [
+      version.version,
+      {
+        manifestPath: version.manifestPath,
+        modelDir: version.dir,
+        expected: { name: version.name, version: version.version },
+      } satisfies ModelLocation,
+    ]),
+  );
+  let policy: RolloutPolicy | undefined;
+  let policyError: string | undefined;
+  try {
+    policy = readRolloutPolicy(model.folder);
+  } catch (error) {
+    policyError = error instanceof Error ? error.message : String(error);
+  }
+  const stable =
+    policy?.stable !== undefined && locations[policy.stable] ? policy.stable : latestVersion(model).version;
   return {
     name: model.name,
     versions: model.versions.map((version) => version.version),
-    location: {
-      manifestPath: latest.manifestPath,
-      modelDir: latest.dir,
-      expected: { name: latest.name, version: latest.version },
-    },
+    location: locations[stable],
+    store: { folder: model.folder, locations },
+    ...(policy ? { policy } : {}),
+    ...(policyError ? { policyError } : {}),
   };
 }
