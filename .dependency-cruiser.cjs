@@ -39,8 +39,20 @@ const APP_FOUNDATION = [
   'lifecycle',
   'observability',
   'data-plane',
+  'prediction-log',
+  'jobs-engine',
 ];
-const APP_FRONT_ENDS = ['predictions', 'seed', 'models', 'open-inference', 'grpc', 'health', 'demo'];
+const APP_FRONT_ENDS = [
+  'predictions',
+  'seed',
+  'models',
+  'open-inference',
+  'grpc',
+  'health',
+  'demo',
+  'monitor',
+  'jobs',
+];
 /** The libraries a front-end reaches only through the data plane (their types are shared vocabulary). */
 const DATA_PLANE_LIBRARIES = ['inference', 'image-fetch', 'imaging'];
 

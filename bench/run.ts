@@ -26,7 +26,9 @@ import { renderVersusPeer } from './lib/versus-peer-report';
 import { renderReport, type BenchResults, type FloatEngineResult } from './lib/report';
 import { startServer, type RunningServer } from './lib/server';
 import { measureTracingOverhead, renderTracingOverhead } from './lib/tracing-overhead';
+import { measureShadowCost, renderShadowCost } from './lib/shadow-cost';
 import { measureExplanationCost, renderExplanationCost } from './lib/explanation-cost';
+import { measureJobsCost, renderJobsCost } from './lib/jobs-cost';
 
 /** `--quick`: the side-by-side with the peer only, one short round each (about 2 minutes). */
 const QUICK = process.argv.includes('--quick');
@@ -37,6 +39,12 @@ const QUICK = process.argv.includes('--quick');
 const TRACING_ONLY = process.argv.includes('--tracing');
 /** `--explain`: the explanation cost alone (about a minute), written to bench/results-explain.md. */
 const EXPLAIN_ONLY = process.argv.includes('--explain');
+/** `--rollout`: shadow traffic's cost alone (about 2 minutes), written to bench/results-rollout.md. */
+const ROLLOUT_ONLY = process.argv.includes('--rollout');
+/** `--jobs`: a bulk job beside interactive traffic alone (about a minute), written to bench/results-jobs.md. */
+const JOBS_ONLY = process.argv.includes('--jobs');
+/** Items in the bench's bulk job (BENCH_JOB_ITEMS). */
+const JOB_ITEMS = Number(process.env.BENCH_JOB_ITEMS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 5));
 /** Rounds against the peer: each this long, this many per contender. */
 const PEER_SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? (QUICK ? 3 : 8));
@@ -308,6 +316,44 @@ async function main(): Promise<void> {
         }),
         SECONDS,
       );
+    const shadowCost = async () =>
+      renderShadowCost(
+        await measureShadowCost({
+          app: build,
+          urls: photos.map((_, i) => images.url(`/${i}.jpg`)),
+          seconds: SECONDS,
+          rounds: ROLLOUT_ONLY ? 3 : 2,
+          tmp: TMP,
+          log,
+        }),
+      );
+    const jobsCost = async () =>
+      renderJobsCost(
+        await measureJobsCost({
+          app: build,
+          env: serverEnv(FIXTURE_MODELS.food101Tflite),
+          urls: photos.map((_, i) => images.url(`/${i}.jpg`)),
+          items: JOB_ITEMS,
+          seconds: SECONDS,
+          tmp: TMP,
+          log,
+        }),
+        SECONDS,
+        `INFERENCE_WORKERS=${CORES} (one per core), BACKGROUND_WORKERS and JOBS_CONCURRENCY at their defaults`,
+      );
+    if (JOBS_ONLY) {
+      const section = await jobsCost();
+      const report = `# Benchmark (--jobs)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}; load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (other work on the machine shows as noise between the two interactive-alone rows).\n\n${section}`;
+      writeFileSync(join(__dirname, 'results-jobs.md'), report);
+      process.stdout.write(`${report}\n`);
+      return;
+    }
+    if (ROLLOUT_ONLY) {
+      const report = `# Benchmark (--rollout)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}.\n\n${await shadowCost()}`;
+      writeFileSync(join(__dirname, 'results-rollout.md'), report);
+      process.stdout.write(`${report}\n`);
+      return;
+    }
     if (EXPLAIN_ONLY) {
       const report = `# Benchmark (--explain)\n\n${machine.cpu}, ${machine.vcpus} vCPU, Node ${machine.node}, commit ${machine.commit}, ${machine.date}.\n\n${await explanations()}`;
       writeFileSync(join(__dirname, 'results-explain.md'), report);
@@ -346,6 +392,10 @@ async function main(): Promise<void> {
     const tracingSection = renderTracingOverhead(await tracing());
     log('explanation cost…');
     const explanationSection = await explanations();
+    log('shadow traffic: off against on…');
+    const shadowSection = await shadowCost();
+    log('a bulk job beside interactive traffic…');
+    const jobsSection = await jobsCost();
     const naive = await naiveRuns();
     log('float model: onnxruntime vs tfjs-WASM…');
     const mobilenet = FIXTURE_MODELS.mobilenetV2Tfjs;
@@ -366,7 +416,7 @@ async function main(): Promise<void> {
       durationSeconds: (performance.now() - started) / 1000,
       loadAverage: { start: loadAtStart, end: loadavg()[0] },
     };
-    const report = `${insertAfterFirstSection(renderReport(results), peerReport)}\n${tracingSection}\n${explanationSection}`;
+    const report = `${insertAfterFirstSection(renderReport(results), peerReport)}\n${tracingSection}\n${explanationSection}\n${shadowSection}\n${jobsSection}`;
     writeFileSync(join(__dirname, 'results.md'), report);
     process.stdout.write(`${report}\n`);
     log(`wrote ${join('bench', 'results.md')} in ${results.durationSeconds.toFixed(0)} s`);

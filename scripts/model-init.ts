@@ -1,17 +1,26 @@
 /**
  * npm run model:init -- <model folder> <labels file> [--out <manifest.json>] [--force] [--entry <file>]
  *                       [--value-range <min>,<max>] [--lambda <layer|*>=clip:<min>:<max> ...]
+ *                       [--profile <folder of labelled photos> [--profile-labels <file,label CSV>]]
  *
  * Drafts a manifest.json for a model folder (format, files with size and sha256, input size where the model
  * records it) and prints what must be checked by hand before serving it. The input scaling is taken from
  * evidence (uint8 input, a Rescaling layer, a training config beside the model) or from --value-range; with
- * neither it stops and asks. A Keras model with Lambda layers needs each one mapped with --lambda.
+ * neither it stops and asks. A Keras model with Lambda layers needs each one mapped with --lambda. With --profile it
+ * also writes the model's reference profile on those photos (as npm run model:profile does) and names it in the
+ * manifest.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { draftManifest, readManifest, resolveModel, type LambdaClip } from '@app/inference';
+import {
+  draftManifest,
+  readManifest,
+  resolveModel,
+  writeReferenceProfile,
+  type LambdaClip,
+} from '@app/inference';
 
 function parseValueRange(text: string | undefined): [number, number] | undefined {
   if (text === undefined) return undefined;
@@ -48,6 +57,8 @@ async function main(): Promise<void> {
       entry: { type: 'string' },
       'value-range': { type: 'string' },
       lambda: { type: 'string', multiple: true },
+      profile: { type: 'string' },
+      'profile-labels': { type: 'string' },
     },
   });
   if (positionals.length !== 2) {
@@ -67,11 +78,22 @@ async function main(): Promise<void> {
   await readManifest(out);
   const dir = resolve(modelDir);
   const resolved = await resolveModel({ manifestPath: out, modelDir: dir });
+  const profiled = values.profile
+    ? await writeReferenceProfile(resolved, {
+        folder: values.profile,
+        ...(values['profile-labels'] ? { csv: values['profile-labels'] } : {}),
+      })
+    : undefined;
   const modelDirEnv = dirname(out) === dir ? '' : ` MODEL_DIR=${relative(process.cwd(), dir) || '.'}`;
   process.stdout.write(
     [
       `Wrote ${out}: ${manifest.format} model "${manifest.entry}", ${resolved.labels.length} labels, input ${manifest.input.height}×${manifest.input.width} ${manifest.input.dtype}.`,
       'Check before serving:',
+      ...(profiled
+        ? [
+            `Profiled it on ${profiled.profile.photos.count} photos (accuracy ${(profiled.profile.accuracy * 100).toFixed(1)} %): ${relative(process.cwd(), profiled.out)}, named in the manifest's monitoring.reference.`,
+          ]
+        : []),
       ...check.map((line) => `  - ${line}`),
       `Then serve it: MODEL_MANIFEST=${relative(process.cwd(), out)}${modelDirEnv} npm start (the service refuses a manifest that does not fit the model).`,
       '',

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../test/support/free-port';
 
@@ -62,11 +64,14 @@ export async function startServer(options: {
   const port = await freePort();
   // Straight into a file: a pipe read by this (busy) process would slow the server's synchronous log writes.
   const log = openSync(options.logFile, 'w');
+  // Each server its own jobs database: servers run side by side and must not share one SQLite file.
+  const jobsDir = mkdtempSync(join(tmpdir(), 'bench-jobs-'));
   const child = spawn(process.execPath, [...(options.execArgv ?? []), options.entry], {
-    env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { ...process.env, JOBS_DIR: jobsDir, ...options.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
+  child.once('exit', () => rmSync(jobsDir, { recursive: true, force: true }));
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitForOk(`${baseUrl}${options.readyPath ?? '/health/ready'}`, child, 120_000);

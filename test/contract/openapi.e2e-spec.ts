@@ -76,15 +76,12 @@ interface RouterLayer {
 
 /**
  * Every route registered on the Express router, as `METHOD /openapi/{style}` (Swagger UI's own routes and the
- * script and stylesheet of /demo excluded).
+ * scripts and stylesheets of /demo and /monitor excluded).
  */
 function servedRoutes({ app }: RunningApp): string[] {
   const router = (app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } }).router;
   return router.stack
-    .filter(
-      (layer) =>
-        layer.route && !layer.route.path.startsWith('/docs') && !layer.route.path.startsWith('/demo/'),
-    )
+    .filter((layer) => layer.route && !/^\/(docs|demo\/|monitor\/)/.test(layer.route.path))
     .flatMap((layer) =>
       Object.keys(layer.route!.methods).map(
         (method) =>

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,21 @@ describe('drift against the reference profile', () => {
     }
     return monitoring();
   }
+
+  it('model:profile names the reference and its photos in the manifest beside it', () => {
+    const written = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      monitoring: { reference: { file: string; photos: string; count: number; digest: string } };
+    };
+    const profile = JSON.parse(readFileSync(join(dir, 'reference-profile.json'), 'utf8')) as {
+      photos: { digest: string };
+    };
+    expect(written.monitoring.reference).toEqual({
+      file: 'reference-profile.json',
+      photos: relative(ROOT, FOOD_IMAGES_DIR),
+      count: photos.length,
+      digest: profile.photos.digest,
+    });
+  });
 
   it('warms up, stays ok on the photos it was profiled on, turns drifting on shifted streams, and comes back', async () => {
     expect((await monitoring()).status).toBe('warming_up');

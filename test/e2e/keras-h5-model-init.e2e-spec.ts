@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SHARED_DIR, foodPhotos } from '../support/shared-data';
+import { FOOD_IMAGES_DIR, SHARED_DIR, foodPhotos } from '../support/shared-data';
 import { startTestApp } from '../support/test-app';
 
 const run = promisify(execFile);
@@ -64,7 +64,13 @@ async function topOne(manifest: string, dir: string): Promise<{ top1: number; to
  * shared/README.md (the EfficientNet-LC has none there: measured here, 12/13); top-5 as measured here.
  */
 const CASES = [
-  { folder: 'stm32-food101-mobilenet_v2_0.35_224_fft_h5', args: [], range: [-1, 1], top1: 13, top5: 13 },
+  {
+    folder: 'stm32-food101-mobilenet_v2_0.35_224_fft_h5',
+    args: ['--profile', FOOD_IMAGES_DIR],
+    range: [-1, 1],
+    top1: 13,
+    top5: 13,
+  },
   {
     folder: 'stm32-food101-mobilenet_v1_0.5_224_fft_h5',
     args: ['--value-range=-1,1'],
@@ -94,9 +100,20 @@ describe('every real Keras .h5 in shared/models, through model:init alone', () =
       const out = join(work, `${model.folder}.json`);
       const init = await modelInit(model.folder, out, model.args);
       expect(init.ok ? '' : init.stderr).toBe('');
-      const manifest = JSON.parse(readFileSync(out, 'utf8')) as { input: { value_range: number[] } };
+      const manifest = JSON.parse(readFileSync(out, 'utf8')) as {
+        input: { value_range: number[] };
+        monitoring?: { reference: { file: string; count: number } };
+      };
       expect(manifest.input.value_range).toEqual(model.range);
       const { top1, top5 } = await topOne(out, init.dir);
+      if (model.args.includes('--profile')) {
+        // The reference profile model:init wrote, named in the manifest, agrees with the service's answers.
+        expect(manifest.monitoring?.reference).toMatchObject({ file: 'reference-profile.json', count: 13 });
+        const profile = JSON.parse(readFileSync(join(work, 'reference-profile.json'), 'utf8')) as {
+          accuracy: number;
+        };
+        expect(Math.round(profile.accuracy * 13)).toBe(top1);
+      }
       console.info(`${model.folder} via model:init: top-1 ${top1}/13, top-5 ${top5}/13`);
       expect(top1).toBeGreaterThanOrEqual(model.top1);
       expect(top5).toBeGreaterThanOrEqual(model.top5);

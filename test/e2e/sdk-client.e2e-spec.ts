@@ -105,6 +105,55 @@ describe('the generated TypeScript SDK', () => {
     expect(error?.error).toMatch(/no model named "nope"/);
   });
 
+  it('runs a bulk job: create, status, results, list, and a cancel of a finished job refused', async () => {
+    const created = await ok(
+      api.createJob({ body: { items: [{ id: 'one', url: images.url('/photo.jpg') }], top_k: 1 } }),
+      201,
+    );
+    let job = created;
+    for (let attempt = 0; attempt < 200 && job.state !== 'completed'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = await ok(api.getJob({ path: { id: created.id } }));
+    }
+    expect(job).toMatchObject({ state: 'completed', counts: { total: 1, succeeded: 1 } });
+    // JSON Lines: the SDK hands the text over as it came (the schema types one line).
+    const text = (await ok(
+      api.getJobResults({ path: { id: created.id }, parseAs: 'text' }),
+    )) as unknown as string;
+    const lines = text
+      .trim()
+      .split('\n')
+      .map(
+        (line) => JSON.parse(line) as { id: string; prediction: { predictions: Array<{ label: string }> } },
+      );
+    expect(lines.map((line) => [line.id, line.prediction.predictions[0].label])).toEqual([
+      ['one', photo.label],
+    ]);
+    expect((await ok(api.listJobs())).jobs.map((listed) => listed.id)).toContain(created.id);
+    const finished = await api.cancelJob({ path: { id: created.id } });
+    expect(finished.response?.status).toBe(409);
+    expect(finished.error?.code).toBe('job_finished');
+  });
+
+  it('reads the monitoring data and page, and the rollout API of a model served from one manifest', async () => {
+    const monitoring = await ok(api.getMonitoring());
+    expect(monitoring.models.map((model) => model.name)).toEqual([MODEL]);
+    expect(await ok(api.monitorPage())).toContain('<title>');
+    expect(await ok(api.getRollout({ path: { name: MODEL } }))).toMatchObject({
+      model: MODEL,
+      possible: false,
+    });
+    for (const call of [
+      api.setRollout({ path: { name: MODEL }, body: { candidate: '2', mode: 'canary', weight: 10 } }),
+      api.promoteCandidate({ path: { name: MODEL } }),
+      api.rollBack({ path: { name: MODEL } }),
+    ]) {
+      const { error, response } = await call;
+      expect(response?.status).toBe(409);
+      expect(error?.code).toBe('rollout_not_possible');
+    }
+  });
+
   it('has called every operation in openapi.json, each response checked against it', () => {
     expect([...contract.exercised].sort()).toEqual(contract.operationIds().sort());
   });

@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { ROOT } from './deploy-files';
 export { freePort } from './free-port';
@@ -47,7 +48,13 @@ export interface ServerProcess {
 
 /** Runs `node <script> [args]` from the repository root with `env` added, capturing its output. */
 export function runNode(script: string, env: Record<string, string>, args: string[] = []): ServerProcess {
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  // Each process its own jobs database, unless the test names one: two servers on one SQLite file would share work.
+  const jobsDir = env.JOBS_DIR === undefined ? mkdtempSync(join(tmpdir(), 'built-server-jobs-')) : undefined;
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...(jobsDir ? { JOBS_DIR: jobsDir } : {}), ...env },
+  });
+  if (jobsDir) child.once('exit', () => rmSync(jobsDir, { recursive: true, force: true }));
   let out = '';
   let err = '';
   const listeners: Array<() => void> = [];

@@ -62,6 +62,8 @@ export interface CallResult<T = Answer> {
   error?: ServiceError;
   /** The response headers (initial metadata) the server sent, if any. */
   headers?: Record<string, string>;
+  /** The trailing metadata sent with the status. */
+  trailers?: Record<string, string>;
 }
 
 export interface GrpcTestClient {
@@ -108,16 +110,31 @@ export function grpcClient(
       for (const [key, value] of Object.entries(opts.metadata ?? {})) metadata.set(key, value);
       const callOptions = opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
       let headers: Record<string, string> | undefined;
+      let answered: Omit<CallResult<Answer>, 'headers' | 'trailers'> | undefined;
+      let trailers: Record<string, string> | undefined;
+      // The answer and the status (with the trailing metadata) arrive separately; resolve once both have.
+      const settle = () => {
+        if (answered && trailers) resolve({ ...answered, headers, trailers });
+      };
       const call = (client as unknown as Record<string, UnaryMethod>)[method](
         request,
         metadata,
         callOptions,
-        (error, response) => resolve(error ? { error, headers } : { response, headers }),
+        (error, response) => {
+          answered = error ? { error } : { response };
+          settle();
+        },
       );
       call.on('metadata', (received: Metadata) => {
         headers = Object.fromEntries(
           Object.entries(received.getMap()).map(([key, value]) => [key, String(value)]),
         );
+      });
+      call.on('status', (received: { metadata: Metadata }) => {
+        trailers = Object.fromEntries(
+          Object.entries(received.metadata.getMap()).map(([key, value]) => [key, String(value)]),
+        );
+        settle();
       });
     });
   return {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ModelRegistry } from '@app/inference';
 import { createApp } from '../../apps/api/src/app.factory';
@@ -18,6 +21,8 @@ export async function startTestApp(
   env: Record<string, string> = {},
   { waitForModel = true } = {},
 ): Promise<RunningApp> {
+  // Each app its own jobs database: never a developer's data/jobs, never another test's.
+  const jobsDir = env.JOBS_DIR === undefined ? mkdtempSync(join(tmpdir(), 'test-app-jobs-')) : undefined;
   const app = await createApp(
     {
       HOST: '127.0.0.1',
@@ -25,6 +30,7 @@ export async function startTestApp(
       MODEL_MANIFEST: model.manifest,
       MODEL_DIR: model.dir,
       IMAGE_FETCH_ALLOW_HOSTS: '127.0.0.1',
+      ...(jobsDir ? { JOBS_DIR: jobsDir } : {}),
       ...env,
     },
     { logger: false },
@@ -35,5 +41,12 @@ export async function startTestApp(
     if (state.status !== 'ready') throw new Error(`The test model did not load: ${JSON.stringify(state)}`);
   }
   const address = app.getHttpServer().address() as { port: number };
-  return { app, baseUrl: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      await app.close();
+      if (jobsDir) rmSync(jobsDir, { recursive: true, force: true });
+    },
+  };
 }

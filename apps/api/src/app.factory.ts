@@ -1,6 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { json, type RequestHandler } from 'express';
+import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -10,6 +10,7 @@ import { lingeringClose } from './http/lingering-close';
 import { applyHttpTimeouts } from './http/http-timeouts';
 import { verifyJsonDepth } from './http/json-depth';
 import { InFlightRequests } from './lifecycle/in-flight-requests';
+import { isJobUpload } from './jobs/job-upload';
 import { HttpMetrics } from './observability/http-metrics';
 import { requestLogContext } from './observability/logging';
 import { HTTP_LOGGER } from './observability/logging.module';
@@ -54,7 +55,11 @@ export async function createApp(
   const jsonLimit = Math.ceil((config.get('MAX_IMAGE_BYTES') * 4) / 3) + 64 * 1024;
   // express.json itself rather than useBodyParser, whose types drop `verify`: the depth check runs before parsing.
   // No route reads more than this: JSON, or a multipart image with its form fields (8 × 64 KiB, predictions.module).
-  app.use(refuseDeclaredOversize(jsonLimit + 8 * 64 * 1024));
+  const bodyLimit = refuseDeclaredOversize(jsonLimit + 8 * 64 * 1024);
+  // A job's JSONL list or archive has its own limit (JOBS_MAX_ARCHIVE_BYTES), applied as it is streamed to disk.
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    isJobUpload(request) ? next() : bodyLimit(request, response, next),
+  );
   app.use(json({ limit: jsonLimit, verify: verifyJsonDepth(config.get('MAX_JSON_DEPTH')) }));
   applyHttpTimeouts(app.getHttpServer(), config.get('HTTP_REQUEST_TIMEOUT_MS'));
   const origins = config.get('CORS_ORIGINS', { infer: true });

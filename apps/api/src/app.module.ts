@@ -8,12 +8,15 @@ import { DataPlaneModule } from './data-plane/data-plane.module';
 import { DemoModule } from './demo/demo.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ModelsModule } from './models/models.module';
+import { MonitorModule } from './monitor/monitor.module';
 import { wantsPrettyLogs } from './observability/logging';
 import { LoggingModule } from './observability/logging.module';
 import { MetricsModule } from './observability/metrics.module';
 import { TracingModule } from './observability/tracing/tracing.module';
+import { PredictionLogModule } from './prediction-log/prediction-log.module';
 import { PredictionsModule } from './predictions/predictions.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { SecurityModule } from './security/security.module';
@@ -53,6 +56,9 @@ export class AppModule {
             modelStore: c.get('MODEL_STORE'),
             defaultModel: c.get('DEFAULT_MODEL'),
             storePollSeconds: c.get('MODEL_STORE_POLL_SECONDS'),
+            maxLoaded: c.get('MODEL_STORE_MAX_LOADED'),
+            pinned: c.get('MODEL_STORE_PINNED'),
+            loadWaitMs: c.get('MODEL_LOAD_WAIT_SECONDS') * 1000,
             warmup: c.get('MODEL_WARMUP'),
             workers: c.get('INFERENCE_WORKERS'),
             threadsPerWorker: c.get('INFERENCE_THREADS_PER_WORKER'),
@@ -90,12 +96,15 @@ export class AppModule {
           rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         }),
         DataPlaneModule,
+        PredictionLogModule,
         SeedModule,
         PredictionsModule,
+        JobsModule,
         ModelsModule,
         HealthModule,
         OpenInferenceModule,
         DemoModule,
+        MonitorModule,
         GrpcModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { problem } from '@app/problem';
 import type { ResolvedModel } from './manifest/resolved-model';
-import type { ModelInputSpec } from './manifest/model-manifest';
+import type { ModelInputSpec, ModelMonitoringSpec } from './manifest/model-manifest';
 import type { ModelSelector } from './manifest/model-location';
-import { ModelRegistry } from './registry/model-registry';
+import { ModelRegistry, type VersionRole } from './registry/model-registry';
 import { NonFiniteOutputError, toProbabilities, topK } from './processing/probabilities';
 import type { ModelInput } from './runtimes/model-runtime';
 import { toModelInput, type RgbImage } from './processing/to-model-input';
@@ -45,6 +45,8 @@ export interface TensorClassification extends Classification {
 export interface ClassifyImageOptions {
   /** Also return the resized RGB input (for showing it; off by default, it costs a copy). */
   keepModelInput?: boolean;
+  /** The admission queue's lane: `interactive` (the default) or `background` (bulk jobs, shadow traffic). */
+  lane?: Lane;
 }
 
 /**
@@ -53,8 +55,12 @@ export interface ClassifyImageOptions {
  */
 export interface ClassifierLease {
   readonly model: { name: string; version: string };
+  /** Whether the lease holds the model's stable version or a rollout's candidate. */
+  readonly role: VersionRole;
   readonly labels: readonly string[];
   readonly inputSpec: ModelInputSpec;
+  /** The manifest's `monitoring` block (empty when it has none). */
+  readonly monitoring: ModelMonitoringSpec;
   classifyImage(
     bytes: Uint8Array,
     k: number,
@@ -75,9 +81,23 @@ export interface ClassifierLease {
 export class ClassifierService {
   constructor(private readonly models: ModelRegistry) {}
 
-  /** Holds the model `model` selects for one request (404 for an unknown model or version, 503 while not ready). */
-  lease(model?: ModelSelector): ClassifierLease {
-    const held = this.models.acquire(model);
+  /**
+   * Holds the model `model` selects for one request (404 for an unknown model or version, 503 while not ready).
+   * During a canary, `routingKey` (asked for only then) decides between the stable version and the candidate.
+   */
+  lease(model?: ModelSelector, routingKey?: () => string): ClassifierLease {
+    return this.toLease(this.models.acquire(model, routingKey));
+  }
+
+  /**
+   * As `lease`, for a model that may first need loading (MODEL_STORE_MAX_LOADED): waits for it up to
+   * MODEL_LOAD_WAIT_SECONDS, else a 503 `model_loading`. Every request path uses this one.
+   */
+  async leaseLoaded(model?: ModelSelector, routingKey?: () => string): Promise<ClassifierLease> {
+    return this.toLease(await this.models.acquireLoaded(model, routingKey));
+  }
+
+  private toLease(held: ReturnType<ModelRegistry['acquire']>): ClassifierLease {
     const { resolved, inference, runtime } = held.model;
     const attributes = {
       'food_vision.model.name': resolved.manifest.name,
@@ -91,12 +111,14 @@ export class ClassifierService {
         inference.run(task, { signal, onStart, lane });
     return {
       model: { name: resolved.manifest.name, version: resolved.manifest.version },
+      role: held.role,
       labels: resolved.labels,
       inputSpec: resolved.manifest.input,
-      classifyImage: async (bytes, k, signal, { keepModelInput = false } = {}) => {
+      monitoring: resolved.manifest.monitoring ?? {},
+      classifyImage: async (bytes, k, signal, { keepModelInput = false, lane } = {}) => {
         const submitted = performance.now();
         const task: InferenceTask = { kind: 'image', bytes, keepModelInput };
-        const reply = await runTraced(task, runner(signal), attributes);
+        const reply = await runTraced(task, runner(signal, lane), attributes);
         const queueMs = Math.max(0, performance.now() - submitted - reply.decodeMs - reply.inferenceMs);
         return {
           ...postprocessTraced(attributes, () =>

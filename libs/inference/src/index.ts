@@ -17,14 +17,27 @@ export {
   type TensorClassification,
 } from './classifier.service';
 export type { RgbImage } from './processing/to-model-input';
-export { topTwo } from './processing/probabilities';
+export { topK, topTwo } from './processing/probabilities';
 export * from './explain';
 export * from './profile';
 export type { Lane } from './workers/admission-queue';
 export type { InferenceStats } from './workers/inference-scheduler';
 
 // The served models.
-export { ModelRegistry, type ServedModel } from './registry/model-registry';
+export {
+  ModelRegistry,
+  type RolloutView,
+  type ServedModel,
+  type VersionRole,
+} from './registry/model-registry';
+export {
+  AutoRollbackPolicy,
+  parseRolloutPolicy,
+  ROLLOUT_FILE,
+  ROLLOUT_MODES,
+  RolloutPolicy,
+  type RolloutMode,
+} from './registry/rollout-policy';
 export { notReadyReason, versionNotServed, type ModelState, type ServingInfo } from './registry/loaded-model';
 export { scanModelRepository, type RepositoryModel } from './registry/model-repository';
 export { ModelFolderError, readModelFolder, type ModelFolder } from './registry/model-folder';

@@ -12,6 +12,15 @@ export interface InferenceModuleOptions {
   defaultModel?: string;
   /** With a model store: rescan it every N seconds and swap in new versions (0 = off, the default). */
   storePollSeconds?: number;
+  /**
+   * With a model store: at most this many models loaded at once (0 = every model, the default). Models then load
+   * on their first request, and the least recently used one is unloaded to make room.
+   */
+  maxLoaded?: number;
+  /** Models never unloaded (the default model never is either); they load at start. */
+  pinned?: string[];
+  /** How long a request waits for its model to load before a 503 `model_loading` (ms, default 10 000). */
+  loadWaitMs?: number;
   /** Run one inference on a blank image before reporting ready (default true). */
   warmup?: boolean;
   /** Worker threads that decode and classify, each with its own model (default: one per core); 0 = main thread. */
@@ -45,6 +54,7 @@ export const INFERENCE_DEFAULTS = {
   floatEngine: 'onnxruntime',
   maxImagePixels: 40_000_000,
   loadTimeoutMs: 120_000,
+  loadWaitMs: 10_000,
 } as const satisfies Partial<InferenceModuleOptions>;
 
 export const {

@@ -7,6 +7,7 @@ import {
   IsNumber,
   IsOptional,
   IsString,
+  IsUrl,
   Max,
   Min,
   MinLength,
@@ -45,6 +46,12 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @MinLength(1) DEFAULT_MODEL?: string;
   /** With MODEL_STORE: rescan every N seconds and swap in new versions (0 = off). */
   @Min(0) @Max(86_400) @IsInt() @Type(() => Number) MODEL_STORE_POLL_SECONDS: number = 0;
+  /** With MODEL_STORE: most models loaded at once (0 = all); others load on first request, LRU unloaded. */
+  @Min(0) @Max(10_000) @IsInt() @Type(() => Number) MODEL_STORE_MAX_LOADED: number = 0;
+  /** With MODEL_STORE_MAX_LOADED: models never unloaded (besides DEFAULT_MODEL), loaded at start. */
+  @Transform(toList) @IsString({ each: true }) MODEL_STORE_PINNED: string[] = [];
+  /** How long a request waits for its model to load before 503 `model_loading` with Retry-After. */
+  @Min(0) @Max(600) @IsInt() @Type(() => Number) MODEL_LOAD_WAIT_SECONDS: number = 10;
   @Transform(toBoolean) @IsBoolean() MODEL_WARMUP: boolean = true;
   @Min(1024) @Max(100 * MIB) @IsInt() @Type(() => Number) MAX_IMAGE_BYTES: number = 10 * MIB;
   @Min(1) @Max(500_000_000) @IsInt() @Type(() => Number) MAX_IMAGE_PIXELS: number = 40_000_000;
@@ -87,6 +94,34 @@ export class EnvironmentVariables {
   @Min(0) @Max(1) @IsNumber() @Type(() => Number) DRIFT_CONFIDENCE_THRESHOLD: number = 0.2;
   /** Drift: Jensen–Shannon divergence of the class mix above which the status is drifting. */
   @Min(0) @Max(1) @IsNumber() @Type(() => Number) DRIFT_CLASS_MIX_THRESHOLD: number = 0.5;
+  /** The seed route abstains (answers `unknown`) under the model's min_confidence; off keeps its answers as they were. */
+  @Transform(toBoolean) @IsBoolean() SEED_ABSTAIN: boolean = false;
+  /** Prediction log: CloudEvents sink for every classified image (KServe payload-logger types); unset: off. */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  PREDICTION_LOG_URL?: string;
+  /** Prediction log: `binary` (ce- headers, the data as the body) or `structured` (application/cloudevents+json). */
+  @IsIn(['binary', 'structured']) PREDICTION_LOG_MODE: 'binary' | 'structured' = 'binary';
+  /** Prediction log: events waiting to be sent; one more drops the oldest (counted). */
+  @Min(2) @Max(1_000_000) @IsInt() @Type(() => Number) PREDICTION_LOG_BUFFER: number = 1000;
+  /** Prediction log: events sent at once (each waits for its answer, its retries included). */
+  @Min(1) @Max(64) @IsInt() @Type(() => Number) PREDICTION_LOG_CONCURRENCY: number = 4;
+  /** Prediction log: one send's deadline, connection included; past it the send is retried. */
+  @Min(50) @Max(60_000) @IsInt() @Type(() => Number) PREDICTION_LOG_TIMEOUT_MS: number = 2_000;
+  /** Prediction log: retries of a send that timed out, could not connect, or got 5xx or 429. */
+  @Min(0) @Max(10) @IsInt() @Type(() => Number) PREDICTION_LOG_RETRIES: number = 3;
+  /** Prediction log: let the sink be a private, loopback or cluster-internal address (refused by default). */
+  @Transform(toBoolean) @IsBoolean() PREDICTION_LOG_ALLOW_PRIVATE: boolean = false;
+  /** Capture: a folder where low-confidence images are written with a JSON sidecar, for relabelling; unset: off. */
+  @IsOptional() @IsString() @MinLength(1) PREDICTION_CAPTURE_DIR?: string;
+  /** Capture: images whose top-1 probability is under this (or that abstained); default QUALITY_LOW_CONFIDENCE. */
+  @IsOptional() @Min(0) @Max(1) @IsNumber() @Type(() => Number) PREDICTION_CAPTURE_BELOW?: number;
+  /** Capture: the share of those images written (0..1). */
+  @Min(0) @Max(1) @IsNumber() @Type(() => Number) PREDICTION_CAPTURE_SAMPLE: number = 1;
+  /** Capture: bytes the folder may hold (images and sidecars); once reached, nothing more is written (counted). */
+  @Min(1024) @Max(2 ** 40) @IsInt() @Type(() => Number) PREDICTION_CAPTURE_MAX_BYTES: number = 100 * MIB;
+  /** Rollouts: comparison runs (shadow, canary checks) in flight at once; beyond it they are shed (counted). */
+  @Min(1) @Max(1024) @IsInt() @Type(() => Number) ROLLOUT_MIRROR_MAX_IN_FLIGHT: number = 8;
   /** Largest occlusion grid (patch positions) one explanation may ask for; each is one model run. */
   @Min(1) @Max(10_000) @IsInt() @Type(() => Number) EXPLAIN_MAX_GRID_CELLS: number = 400;
   /** Most items a `POST /v1/predictions/batch?explain=...` may carry. */
@@ -105,6 +140,27 @@ export class EnvironmentVariables {
   @Min(0) @Max(1_000_000) @IsInt() @Type(() => Number) RATE_LIMIT_PER_MINUTE: number = 0;
   /** How many proxies in front of the service to trust for the client address (X-Forwarded-For); Heroku: 1. */
   @Min(0) @Max(10) @IsInt() @Type(() => Number) TRUST_PROXY_HOPS: number = 0;
+  /** Bulk jobs: the folder of the embedded job store (a SQLite file and the archives' extracted photos). */
+  @IsString() @MinLength(1) JOBS_DIR: string = 'data/jobs';
+  /** Bulk jobs: Redis for BullMQ (`redis://host:6379`); every replica on it shares the jobs. Unset: embedded SQLite. */
+  @IsOptional()
+  @IsUrl({ protocols: ['redis', 'rediss'], require_protocol: true, require_tld: false })
+  JOBS_REDIS_URL?: string;
+  /** Bulk jobs: items this process classifies at once (each in the background lane, below interactive traffic). */
+  @Min(1) @Max(256) @IsInt() @Type(() => Number) JOBS_CONCURRENCY: number = 4;
+  /** Bulk jobs: items one API key may have waiting in its unfinished jobs, the new job included. */
+  @Min(1) @Max(100_000_000) @IsInt() @Type(() => Number) JOBS_MAX_ITEMS: number = 100_000;
+  /** Bulk jobs: largest archive (tar, tar.gz, zip) or JSONL body one job may upload. */
+  @Min(1024) @Max(2 ** 40) @IsInt() @Type(() => Number) JOBS_MAX_ARCHIVE_BYTES: number = 512 * MIB;
+  /** Bulk jobs: most members one archive may hold. */
+  @Min(1) @Max(1_000_000) @IsInt() @Type(() => Number) JOBS_MAX_ARCHIVE_MEMBERS: number = 5_000;
+  /** Bulk jobs: most bytes an archive may expand to, and the largest expansion ratio (zip bombs). */
+  @Min(1024) @Max(2 ** 42) @IsInt() @Type(() => Number) JOBS_MAX_EXPANDED_BYTES: number = 2048 * MIB;
+  @Min(2) @Max(100_000) @IsNumber() @Type(() => Number) JOBS_MAX_COMPRESSION_RATIO: number = 100;
+  /** Bulk jobs: tries of an item that failed on the server's side (a worker crashed) before it is a problem. */
+  @Min(1) @Max(20) @IsInt() @Type(() => Number) JOBS_ITEM_ATTEMPTS: number = 3;
+  /** Bulk jobs on Redis: how long a replica holds an item without renewing it; a dead replica's items move on after it. */
+  @Min(1_000) @Max(600_000) @IsInt() @Type(() => Number) JOBS_LEASE_MS: number = 30_000;
 }
 
 export class ConfigurationError extends Error {
@@ -116,6 +172,8 @@ export class ConfigurationError extends Error {
 
 const NUMERIC_LISTS = new Set(['IMAGE_FETCH_ALLOWED_PORTS']);
 const OPTIONAL_GRPC = ['GRPC_PORT', 'GRPC_TLS_CERT', 'GRPC_TLS_KEY'];
+const OPTIONAL_PREDICTION_LOG = ['PREDICTION_LOG_URL', 'PREDICTION_CAPTURE_DIR', 'PREDICTION_CAPTURE_BELOW'];
+const OPTIONAL_JOBS = ['JOBS_REDIS_URL'];
 
 /** Validates the environment; throws one message that names each bad variable and its value. */
 export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
@@ -124,6 +182,8 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
     'MODEL_STORE',
     'DEFAULT_MODEL',
     ...OPTIONAL_GRPC,
+    ...OPTIONAL_PREDICTION_LOG,
+    ...OPTIONAL_JOBS,
   );
   const input: Record<string, unknown> = {};
   for (const key of known) {

@@ -6,8 +6,14 @@ import { InferenceQueueMetrics } from './metrics/inference-queue-metrics';
 import { ModelMetrics } from './metrics/model-metrics';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import { DriftMonitor } from './metrics/drift-monitor';
+import { MonitoringHistory } from './metrics/monitoring-history';
 import { QualityMetrics } from './metrics/quality-metrics';
+import { PredictionFeed } from './prediction-feed';
+import { PredictionObserver } from './prediction-observer';
 import { Predictor } from './predictor';
+import { ComparisonMirror } from './rollout/comparison-mirror';
+import { RolloutControl } from './rollout/rollout-control';
+import { RolloutMonitor } from './rollout/rollout-monitor';
 import { ServingState } from './serving-state';
 
 /**
@@ -25,10 +31,24 @@ import { ServingState } from './serving-state';
     InferenceDataPlane,
     PredictionMetrics,
     QualityMetrics,
+    PredictionObserver,
+    PredictionFeed,
+    ComparisonMirror,
+    RolloutMonitor,
+    RolloutControl,
     DriftMonitor,
+    MonitoringHistory,
     ModelMetrics,
     InferenceQueueMetrics,
   ],
-  exports: [ServingState, Predictor, InferenceDataPlane, DriftMonitor],
+  exports: [
+    RolloutControl,
+    ServingState,
+    Predictor,
+    InferenceDataPlane,
+    DriftMonitor,
+    PredictionFeed,
+    MonitoringHistory,
+  ],
 })
 export class DataPlaneModule {}

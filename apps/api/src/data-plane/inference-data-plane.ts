@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ImageSource } from '@app/image-fetch';
@@ -15,14 +16,15 @@ import type {
   InferenceResponse,
   RequestedOutput as RequestedOutputSpec,
 } from './inference-request';
-import { IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
+import { ABSTAINED_OUTPUT, IMAGE_INPUT, PROBABILITIES_OUTPUT, TENSOR_INPUT } from './served-model';
 import { tensorLabel } from './tensor-label';
 import { imageElements, modelInputs } from './tensor-data';
 import { Explainer, type ExplainRequest, type Explanation } from './explainer';
 import { EXPLANATION_OUTPUT, explainRequestOf, toExplanationOutput } from './explanation-output';
 import { ImageSourceClassifier } from './image-source-classifier';
 import { PredictionMetrics } from './metrics/prediction-metrics';
-import { QualityMetrics } from './metrics/quality-metrics';
+import { minConfidenceFor } from './abstention';
+import { PredictionObserver } from './prediction-observer';
 import type { Protocol } from './protocol';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
@@ -33,6 +35,9 @@ export interface InferTarget {
   name: string;
   version?: string;
   signal: AbortSignal;
+  requestId?: string;
+  /** The client's canary routing key (X-Routing-Key, or gRPC metadata); else the first input's contents. */
+  routingKey?: string;
 }
 
 interface RequestedOutput {
@@ -41,10 +46,21 @@ interface RequestedOutput {
   classification?: number;
   /** Explanation extension: the occlusion map of each image. */
   explain?: ExplainRequest;
+  /** The `abstained` output: whether each image's answer is withheld. */
+  abstained?: boolean;
 }
 
-/** A row's classification, with the pixels the model saw when an explanation needs them. */
-type Row = Classification & { modelInput?: RgbImage };
+/** A row's classification, whether it abstained, and the pixels the model saw when an explanation needs them. */
+type Row = Classification & { modelInput?: RgbImage; abstained: boolean };
+
+/** How one request's images are classified. */
+interface RowOptions {
+  protocol: Protocol;
+  signal: AbortSignal;
+  requestId?: string;
+  minConfidence?: number;
+  keepModelInput: boolean;
+}
 
 /**
  * The Open Inference Protocol data plane, shared by the REST and gRPC front-ends: model resolution, validation,
@@ -59,7 +75,7 @@ export class InferenceDataPlane {
     private readonly config: ConfigService<EnvironmentVariables, true>,
     private readonly metrics: PredictionMetrics,
     private readonly explainer: Explainer,
-    private readonly quality: QualityMetrics,
+    private readonly observer: PredictionObserver,
   ) {}
 
   infer(request: InferenceRequest, target: InferTarget): Promise<InferenceResponse> {
@@ -69,13 +85,17 @@ export class InferenceDataPlane {
 
   private async inferWith(
     request: InferenceRequest,
-    { protocol, name, version, signal }: InferTarget,
+    { protocol, name, version, signal, requestId, routingKey }: InferTarget,
   ): Promise<InferenceResponse> {
     // The model is resolved once (404 unknown, 503 not ready) and held until every row is computed.
-    const lease = this.classifier.lease({ name, version });
+    const lease = await this.classifier.leaseLoaded(
+      { name, version },
+      () => routingKey ?? contentKey(request),
+    );
     try {
       const { labels } = lease;
-      const outputs = requestedOutputs(request.outputs, labels.length);
+      const minConfidence = minConfidenceFor(lease, request.parameters?.min_confidence);
+      const outputs = requestedOutputs(request.outputs, labels.length, minConfidence !== undefined);
       if (request.inputs.length !== 1) {
         throw invalid(
           `Send exactly one input, "${IMAGE_INPUT}" (BYTES) or "${TENSOR_INPUT}" (FP32); this request has ${request.inputs.length}.`,
@@ -87,7 +107,13 @@ export class InferenceDataPlane {
       const input = request.inputs[0];
       if (explain) this.checkExplainable(input, lease);
       describeRequest(lease, protocol, input.shape[0] ?? 0);
-      const rows = await this.classify(input, lease, topK, signal, protocol, explain !== undefined);
+      const rows = await this.classify(input, lease, topK, {
+        protocol,
+        signal,
+        requestId,
+        minConfidence,
+        keepModelInput: explain !== undefined,
+      });
       const explanations: Explanation[] = [];
       // One image at a time: each explanation already fills the background lane's workers.
       for (const row of explain ? rows : [])
@@ -98,10 +124,18 @@ export class InferenceDataPlane {
         model_name: lease.model.name,
         model_version: lease.model.version,
         ...(request.id !== undefined ? { id: request.id } : {}),
+        ...(minConfidence !== undefined ? { parameters: { min_confidence: minConfidence } } : {}),
         outputs: outputs.map((output) =>
           output.explain
             ? toExplanationOutput(output.name, explanations)
-            : toOutput(output, rows, labels.length),
+            : output.abstained
+              ? {
+                  name: output.name,
+                  shape: [rows.length],
+                  datatype: 'BOOL',
+                  data: rows.map((row) => row.abstained),
+                }
+              : toOutput(output, rows, labels.length),
         ),
       };
     } finally {
@@ -129,9 +163,7 @@ export class InferenceDataPlane {
     input: InferenceInput,
     lease: ClassifierLease,
     topK: number,
-    signal: AbortSignal,
-    protocol: Protocol,
-    keepModelInput = false,
+    { protocol, signal, requestId, minConfidence, keepModelInput }: RowOptions,
   ): Promise<Row[]> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
     const count = input.shape[0] ?? 0;
@@ -159,8 +191,10 @@ export class InferenceDataPlane {
           protocol,
           signal: taskSignal,
           keepModelInput,
+          requestId,
+          minConfidence,
         });
-        return classified.classification;
+        return { ...classified.classification, abstained: classified.abstention !== undefined };
       });
     } else if (input.name === TENSOR_INPUT) {
       if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') {
@@ -171,12 +205,21 @@ export class InferenceDataPlane {
           this.metrics
             .trackInference(protocol, () => lease.classifyTensor(modelInput, topK, taskSignal))
             .then((classification) => {
-              this.quality.observe(protocol, classification, lease.labels, {
-                origin: 'tensor',
-                format: 'tensor',
-                size: 'tensor',
+              const abstention = this.observer.observe({
+                protocol,
+                requestId,
+                classification,
+                labels: lease.labels,
+                facts: { origin: 'tensor', format: 'tensor', size: 'tensor' },
+                timings: {
+                  fetchMs: 0,
+                  decodeMs: 0,
+                  queueMs: classification.queueMs,
+                  inferenceMs: classification.inferenceMs,
+                },
+                minConfidence,
               });
-              return classification;
+              return { ...classification, abstained: abstention !== undefined };
             }),
       );
     } else {
@@ -188,19 +231,32 @@ export class InferenceDataPlane {
   }
 }
 
-/** What to return: every output by default, each at most once, with valid classification counts. */
-function requestedOutputs(outputs: RequestedOutputSpec[] | undefined, labelCount: number): RequestedOutput[] {
-  if (outputs === undefined || outputs.length === 0) return [{ name: PROBABILITIES_OUTPUT }];
+/**
+ * What to return, each at most once, with valid classification counts: by default the probabilities, and whether
+ * each image abstained when a min_confidence is in force.
+ */
+function requestedOutputs(
+  outputs: RequestedOutputSpec[] | undefined,
+  labelCount: number,
+  abstains: boolean,
+): RequestedOutput[] {
+  if (outputs === undefined || outputs.length === 0) {
+    return [
+      { name: PROBABILITIES_OUTPUT },
+      ...(abstains ? [{ name: ABSTAINED_OUTPUT, abstained: true }] : []),
+    ];
+  }
   const seen = new Set<string>();
   return outputs.map(({ name, parameters }) => {
-    if (name !== PROBABILITIES_OUTPUT && name !== EXPLANATION_OUTPUT) {
+    if (name !== PROBABILITIES_OUTPUT && name !== EXPLANATION_OUTPUT && name !== ABSTAINED_OUTPUT) {
       throw invalid(
-        `This model has no output "${tensorLabel(name)}"; its output is "${PROBABILITIES_OUTPUT}" (and the "${EXPLANATION_OUTPUT}" extension).`,
+        `This model has no output "${tensorLabel(name)}"; its output is "${PROBABILITIES_OUTPUT}" (and the "${EXPLANATION_OUTPUT}" and "${ABSTAINED_OUTPUT}" extensions).`,
       );
     }
     if (seen.has(name)) throw invalid(`Output "${name}" is requested twice.`);
     seen.add(name);
     if (name === EXPLANATION_OUTPUT) return { name, explain: explainRequestOf(parameters) };
+    if (name === ABSTAINED_OUTPUT) return { name, abstained: true };
     const classification = parameters?.classification;
     if (classification !== undefined && classification > labelCount) {
       throw invalid(`The classification count must be between 1 and ${labelCount}, the number of labels.`);
@@ -210,6 +266,19 @@ function requestedOutputs(outputs: RequestedOutputSpec[] | undefined, labelCount
 }
 
 type ImageTask = (signal: AbortSignal) => Promise<Row>;
+
+/** The canary routing key of a request without one: a hash of its first input's contents. */
+function contentKey(request: InferenceRequest): string {
+  const data = request.inputs[0]?.data;
+  const hash = createHash('sha256');
+  if (data?.form === 'raw') hash.update(data.bytes);
+  else {
+    const first: unknown = data?.values[0];
+    if (first instanceof Uint8Array) hash.update(first);
+    else hash.update(JSON.stringify(data?.values ?? []));
+  }
+  return hash.digest('hex');
+}
 
 /**
  * Runs the per-image tasks a few at a time. An inference request fails as a whole: the first failure stops the
@@ -255,7 +324,11 @@ async function runAll(tasks: ImageTask[], signal: AbortSignal, tensor: string): 
  * An output over every image: the probabilities as one FP32 block (rows in label order), or Triton's classification
  * extension, `"<value>:<index>:<label>"` highest first with ties to the lower index, as the classifier ranked them.
  */
-function toOutput(output: RequestedOutput, rows: Classification[], labelCount: number): InferenceOutput {
+function toOutput(
+  output: RequestedOutput,
+  rows: readonly Classification[],
+  labelCount: number,
+): InferenceOutput {
   if (output.classification === undefined) {
     const data = new Float32Array(rows.length * labelCount);
     rows.forEach((row, index) => data.set(row.probabilities, index * labelCount));

@@ -33,6 +33,8 @@ export interface RequestedOutput {
 
 export interface InferenceRequest {
   id?: string;
+  /** `min_confidence`: abstain under this top-1 probability, instead of the model's own. */
+  parameters?: { min_confidence?: number };
   inputs: InferenceInput[];
   outputs?: RequestedOutput[];
 }
@@ -41,6 +43,7 @@ export interface InferenceRequest {
 export type InferenceOutput = (
   | { name: string; shape: number[]; datatype: 'FP32'; data: Float32Array }
   | { name: string; shape: number[]; datatype: 'BYTES'; data: string[] }
+  | { name: string; shape: number[]; datatype: 'BOOL'; data: boolean[] }
 ) & {
   /** What an output needs to be read (the explanation's method, parameters, grid and classes). */
   parameters?: Record<string, string | number>;
@@ -50,6 +53,8 @@ export interface InferenceResponse {
   model_name: string;
   model_version: string;
   id?: string;
+  /** The min_confidence in force, when answers may abstain. */
+  parameters?: { min_confidence: number };
   outputs: InferenceOutput[];
 }
 

@@ -3,6 +3,7 @@ import {
   ClassifierService,
   type ClassifierLease,
   type Classification,
+  type Lane,
   type ModelSelector,
   type RgbImage,
 } from '@app/inference';
@@ -13,9 +14,12 @@ import { BATCH_CONCURRENCY } from '../common/batch-concurrency';
 import { describeRequest } from './request-span';
 import { mapLimited } from '../common/map-limited';
 import { Explainer, type ExplainRequest, type Explanation } from './explainer';
+import { minConfidenceFor } from './abstention';
 import { ImageSourceClassifier } from './image-source-classifier';
+import type { Abstention } from './prediction-feed';
 import { PredictionMetrics } from './metrics/prediction-metrics';
 import type { Protocol } from './protocol';
+import { routingKeyOf } from './rollout/routing-key';
 import { resolveTopK } from './top-k';
 
 export interface Prediction {
@@ -26,6 +30,8 @@ export interface Prediction {
   modelInput?: RgbImage;
   /** Where the model looked, when `explain` asked. */
   explanation?: Explanation;
+  /** Set when the answer is withheld: its top-1 probability is under the min_confidence in force. */
+  abstention?: Abstention;
 }
 
 export interface PredictOptions {
@@ -38,6 +44,14 @@ export interface PredictOptions {
   withModelInput?: boolean;
   /** Also explain the answer (the masked runs take the background lane). */
   explain?: ExplainRequest;
+  /** The request's id, for the prediction log. */
+  requestId?: string;
+  /** Abstain under this top-1 probability; undefined: the model's min_confidence; null: never abstain. */
+  minConfidence?: number | null;
+  /** The admission queue's lane: `background` for work no client is waiting on (bulk jobs). */
+  lane?: Lane;
+  /** The client's canary routing key (X-Routing-Key); else the image decides. */
+  routingKey?: string;
 }
 
 /** An item of a batch: its image source, or the problem that says what is wrong with it (thrown). */
@@ -57,7 +71,12 @@ export class Predictor {
   ) {}
 
   predict(source: ImageSource, options: PredictOptions): Promise<Prediction> {
-    return this.withLease(options, 1, (lease, topK) => this.predictWith(lease, source, topK, options));
+    return this.withLease(
+      options,
+      1,
+      () => options.routingKey ?? routingKeyOf(source),
+      (lease, topK) => this.predictWith(lease, source, topK, options),
+    );
   }
 
   /**
@@ -68,12 +87,27 @@ export class Predictor {
     items: readonly BatchItem[],
     options: PredictOptions,
   ): Promise<Array<PromiseSettledResult<Prediction>>> {
-    return this.withLease(options, items.length, (lease, topK) =>
-      mapLimited(items, BATCH_CONCURRENCY, (item, index) =>
-        inSpan('classify.item', { attributes: { 'food_vision.batch.index': index } }, () =>
-          this.predictWith(lease, item(), topK, options),
+    // A batch is one request: one version answers all of it, chosen by the first item that has an image.
+    const batchKey = () => {
+      for (const item of items) {
+        try {
+          return routingKeyOf(item());
+        } catch {
+          // An item without a usable image has no key; the next one decides.
+        }
+      }
+      return '';
+    };
+    return this.withLease(
+      options,
+      items.length,
+      () => options.routingKey ?? batchKey(),
+      (lease, topK) =>
+        mapLimited(items, BATCH_CONCURRENCY, (item, index) =>
+          inSpan('classify.item', { attributes: { 'food_vision.batch.index': index } }, () =>
+            this.predictWith(lease, item(), topK, options),
+          ),
         ),
-      ),
     );
   }
 
@@ -84,10 +118,11 @@ export class Predictor {
   private withLease<T>(
     options: PredictOptions,
     images: number,
+    routingKey: () => string,
     work: (lease: ClassifierLease, topK: number) => Promise<T>,
   ): Promise<T> {
     return this.metrics.trackRequest(options.protocol, images, async () => {
-      const lease = this.classifier.lease(options.model);
+      const lease = await this.classifier.leaseLoaded(options.model, routingKey);
       describeRequest(lease, options.protocol, images);
       try {
         return await work(lease, resolveTopK(options.topK, lease.labels.length));
@@ -101,13 +136,20 @@ export class Predictor {
     lease: ClassifierLease,
     source: ImageSource,
     topK: number,
-    { protocol, signal, withModelInput = false, explain }: PredictOptions,
+    { protocol, signal, withModelInput = false, explain, requestId, minConfidence, lane }: PredictOptions,
   ): Promise<Prediction> {
     const started = performance.now();
-    const { classification: result, fetchMs } = await this.images.classify(lease, source, topK, {
+    const {
+      classification: result,
+      fetchMs,
+      abstention,
+    } = await this.images.classify(lease, source, topK, {
       protocol,
       signal,
       keepModelInput: withModelInput || explain !== undefined,
+      requestId,
+      ...(lane ? { lane } : {}),
+      minConfidence: minConfidence === null ? undefined : minConfidenceFor(lease, minConfidence),
     });
     const explanation =
       explain && result.modelInput
@@ -125,6 +167,7 @@ export class Predictor {
       },
       ...(result.modelInput ? { modelInput: result.modelInput } : {}),
       ...(explanation ? { explanation } : {}),
+      ...(abstention ? { abstention } : {}),
     };
   }
 }

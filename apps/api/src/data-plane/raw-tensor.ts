@@ -25,6 +25,8 @@ export function encodeRawOutput(output: InferenceOutput): Buffer {
   if (output.datatype === 'FP32') {
     return Buffer.from(output.data.buffer, output.data.byteOffset, output.data.byteLength);
   }
+  // A BOOL element is one byte, as in Triton's and KServe's raw tensors.
+  if (output.datatype === 'BOOL') return Buffer.from(output.data.map((value) => (value ? 1 : 0)));
   const parts = output.data.flatMap((element) => {
     const bytes = Buffer.from(element, 'utf8');
     const length = Buffer.alloc(4);

@@ -11,6 +11,8 @@ import type { ModelMetadata } from './inference-request';
 export const IMAGE_INPUT = 'image';
 export const TENSOR_INPUT = 'input';
 export const PROBABILITIES_OUTPUT = 'probabilities';
+/** BOOL [N]: whether each image's answer is withheld (its top-1 probability under the min_confidence in force). */
+export const ABSTAINED_OUTPUT = 'abstained';
 
 /** `<project>_<format>`, the protocol's platform naming (its list has no TFLite or TF.js entries). */
 const PLATFORMS: Record<ModelFormat, string> = {

@@ -1,6 +1,6 @@
 import {
   type handleUnaryCall,
-  type Metadata,
+  Metadata,
   type sendUnaryData,
   type ServerUnaryCall,
   status,
@@ -51,6 +51,15 @@ function requireApiKey(keys: ApiKeySet, metadata: Metadata): void {
   );
 }
 
+/** An inference answer's version as trailing metadata, `x-model-version` (HTTP answers carry X-Model-Version). */
+function modelVersionTrailer(response: unknown): Metadata | undefined {
+  const version = (response as { model_version?: unknown } | null)?.model_version;
+  if (typeof version !== 'string' || version === '') return undefined;
+  const trailer = new Metadata();
+  trailer.set('x-model-version', version);
+  return trailer;
+}
+
 /**
  * Wraps a handler as a grpc-js unary method: API key check (unless public, like the HTTP probes), an abort signal
  * for the deadline and for cancellation, errors as gRPC statuses, and a metric for every call.
@@ -93,7 +102,7 @@ export function unary<Request, Response>(
         if (!options.public && deps.keys.enabled) requireApiKey(deps.keys, call.metadata);
         const response = await (traced ? context.with(traced.context, handle) : handle());
         finish(status.OK);
-        callback(null, response);
+        callback(null, response, modelVersionTrailer(response));
       } catch (error) {
         const failure = toGrpcFailure(error);
         if (deadlinePassed) {

@@ -16,6 +16,7 @@ const BY_CODE: Partial<Record<ProblemCode, status>> = {
   rate_limited: status.RESOURCE_EXHAUSTED,
   client_closed_request: status.CANCELLED,
   model_not_ready: status.UNAVAILABLE,
+  model_loading: status.UNAVAILABLE,
   overloaded: status.UNAVAILABLE,
   inference_timeout: status.UNAVAILABLE,
   shutting_down: status.UNAVAILABLE,

@@ -6,6 +6,7 @@ import type {
   InferenceResponse,
   RequestedOutput,
 } from '../data-plane/inference-request';
+import { minConfidenceParameter } from '../data-plane/abstention';
 import { encodeRawOutput } from '../data-plane/raw-tensor';
 
 const invalid = (detail: string) => problem('validation_failed', detail);
@@ -51,6 +52,7 @@ export interface ModelInferResponse {
   model_name: string;
   model_version: string;
   id: string;
+  parameters?: Record<string, InferParameter>;
   outputs: Array<{
     name: string;
     datatype: string;
@@ -129,16 +131,31 @@ function explanationParameters(output: ModelInferRequest['outputs'][number]): Re
   return parameters;
 }
 
-/** An output's parameters as InferParameters: strings as string_param, numbers as int64_param. */
+/** Parameters as InferParameters: strings as string_param, integers as int64_param, other numbers as double_param. */
 function toInferParameters(parameters: Record<string, string | number>): Record<string, InferParameter> {
   return Object.fromEntries(
     Object.entries(parameters).map(([key, value]) => [
       key,
-      typeof value === 'number'
-        ? { parameter_choice: 'int64_param', int64_param: value }
-        : { parameter_choice: 'string_param', string_param: value },
+      typeof value !== 'number'
+        ? { parameter_choice: 'string_param', string_param: value }
+        : Number.isInteger(value)
+          ? { parameter_choice: 'int64_param', int64_param: value }
+          : { parameter_choice: 'double_param', double_param: value },
     ]),
   );
+}
+
+/** The request's `min_confidence` parameter (double_param; int64 0 or 1 also reads as a probability). */
+function minConfidenceOf(request: ModelInferRequest): number | undefined {
+  const parameter = request.parameters?.min_confidence;
+  if (parameter === undefined) return undefined;
+  const value =
+    parameter.parameter_choice === 'double_param'
+      ? parameter.double_param
+      : parameter.parameter_choice === 'int64_param'
+        ? Number(parameter.int64_param)
+        : (parameter.string_param ?? parameter.bool_param);
+  return minConfidenceParameter(value, 'parameters.min_confidence');
 }
 
 /**
@@ -179,6 +196,7 @@ export function toInferenceRequest(request: ModelInferRequest): {
         : { form: 'values', values: input.contents ? typedContents(input.contents, input.datatype) : [] };
     return { name: input.name, datatype: input.datatype, shape, data };
   });
+  const minConfidence = minConfidenceOf(request);
   const outputs: RequestedOutput[] = request.outputs.map((output, index) => {
     if (!output.name) throw invalid(`outputs[${index}] has no name.`);
     const classification = classificationOf(output);
@@ -189,7 +207,12 @@ export function toInferenceRequest(request: ModelInferRequest): {
   return {
     model: request.model_name,
     ...(request.model_version ? { version: request.model_version } : {}),
-    body: { ...(request.id ? { id: request.id } : {}), inputs, outputs },
+    body: {
+      ...(request.id ? { id: request.id } : {}),
+      ...(minConfidence !== undefined ? { parameters: { min_confidence: minConfidence } } : {}),
+      inputs,
+      outputs,
+    },
   };
 }
 
@@ -199,6 +222,7 @@ export function toModelInferResponse(response: InferenceResponse, raw: boolean):
     model_name: response.model_name,
     model_version: response.model_version,
     id: response.id ?? '',
+    ...(response.parameters ? { parameters: toInferParameters(response.parameters) } : {}),
     outputs: response.outputs.map((output) => ({
       name: output.name,
       datatype: output.datatype,
@@ -210,7 +234,9 @@ export function toModelInferResponse(response: InferenceResponse, raw: boolean):
             contents:
               output.datatype === 'FP32'
                 ? { fp32_contents: Array.from(output.data) }
-                : { bytes_contents: output.data.map((element) => Buffer.from(element, 'utf8')) },
+                : output.datatype === 'BOOL'
+                  ? { bool_contents: output.data }
+                  : { bytes_contents: output.data.map((element) => Buffer.from(element, 'utf8')) },
           }),
     })),
     raw_output_contents: raw ? response.outputs.map(encodeRawOutput) : [],

@@ -4,6 +4,8 @@ import type { ServingState } from '../data-plane/serving-state';
 import { API_VERSION } from '../common/api-version';
 import { type CallWrapperDeps, unary } from './grpc-call';
 import { type ModelInferRequest, toInferenceRequest, toModelInferResponse } from './infer-messages';
+import { resolveRequestId } from '../observability/request-id';
+import { clientRoutingKey, ROUTING_KEY_HEADER } from '../data-plane/rollout/routing-key';
 
 const SERVICE = 'inference.GRPCInferenceService';
 
@@ -50,9 +52,17 @@ export function inferenceServiceHandlers(wrap: CallWrapperDeps, deps: InferenceS
       wrap,
       method('ModelInfer'),
       { public: false },
-      async (request: ModelInferRequest, { signal }) => {
+      async (request: ModelInferRequest, { signal, metadata }) => {
         const { model, version, body } = toInferenceRequest(request);
-        const response = await deps.dataPlane.infer(body, { protocol: 'grpc', name: model, version, signal });
+        const requestId = resolveRequestId(metadata.get('x-request-id')[0]?.toString());
+        const response = await deps.dataPlane.infer(body, {
+          protocol: 'grpc',
+          name: model,
+          version,
+          signal,
+          requestId,
+          routingKey: clientRoutingKey(metadata.get(ROUTING_KEY_HEADER)[0]?.toString()),
+        });
         return toModelInferResponse(response, (request.raw_input_contents ?? []).length > 0);
       },
     ),

@@ -2,7 +2,13 @@ import type { ServedModel } from '@app/inference';
 import { resizeFidelity } from '../data-plane/serving-state';
 import type { ModelMetadataDto, ModelSummaryDto } from './dto/model-metadata.dto';
 
-export function toModelSummary({ name, versions, state, isDefault }: ServedModel): ModelSummaryDto {
+export function toModelSummary({
+  name,
+  versions,
+  state,
+  isDefault,
+  candidate,
+}: ServedModel): ModelSummaryDto {
   return {
     name,
     version: state.manifest?.version ?? versions.at(-1) ?? 'unknown',
@@ -11,6 +17,16 @@ export function toModelSummary({ name, versions, state, isDefault }: ServedModel
     status: state.status,
     ...(state.status === 'failed' ? { reason: state.reason } : {}),
     default: isDefault,
+    ...(candidate
+      ? {
+          candidate: {
+            version: candidate.version,
+            status: candidate.state.status,
+            mode: candidate.mode,
+            weight: candidate.weight,
+          },
+        }
+      : {}),
   };
 }
 

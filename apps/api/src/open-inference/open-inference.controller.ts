@@ -16,6 +16,9 @@ import { V2ErrorFilter } from './v2-error.filter';
 import { toInferenceRequest, toV2Response } from './v2-messages';
 import { notReady } from './v2-errors';
 import { v2ValidationPipe } from './v2-validation';
+import { requestIdOf } from '../observability/request-id';
+import { setModelVersion } from '../common/model-version-header';
+import { clientRoutingKey, ROUTING_KEY_HEADER } from '../data-plane/rollout/routing-key';
 
 /**
  * The Open Inference Protocol (KServe V2) REST API beside the native one, so KServe, Triton clients and Seldon
@@ -120,7 +123,10 @@ export class OpenInferenceController {
       name,
       ...(version !== undefined ? { version } : {}),
       signal: abortSignalFor(request),
+      requestId: requestIdOf(request),
+      routingKey: clientRoutingKey(request.headers[ROUTING_KEY_HEADER]),
     });
+    setModelVersion(request.res!, response.model_version);
     return toV2Response(response);
   }
 

@@ -1,4 +1,5 @@
 import { problem } from '@app/problem';
+import { minConfidenceParameter } from '../data-plane/abstention';
 import type { InferenceRequest, InferenceResponse } from '../data-plane/inference-request';
 import { tensorLabel } from '../data-plane/tensor-label';
 import type { V2InferenceRequestDto, V2InferenceResponseDto } from './dto/v2-inference.dto';
@@ -11,8 +12,10 @@ export function toInferenceRequest(
   body: V2InferenceRequestDto,
   binary: ReadonlyMap<number, Uint8Array>,
 ): InferenceRequest {
+  const minConfidence = minConfidenceParameter(body.parameters?.min_confidence, 'parameters.min_confidence');
   return {
     ...(body.id !== undefined ? { id: body.id } : {}),
+    ...(minConfidence !== undefined ? { parameters: { min_confidence: minConfidence } } : {}),
     inputs: body.inputs.map(({ name, shape, datatype, data }, index) => {
       const bytes = binary.get(index);
       if (bytes) return { name, shape, datatype, data: { form: 'raw', bytes } };

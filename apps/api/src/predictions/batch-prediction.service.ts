@@ -29,8 +29,12 @@ export class BatchPredictionService {
   async predictBatch(
     body: BatchPredictionRequestDto,
     instance: string,
-    signal?: AbortSignal,
-    explain?: ExplainRequest,
+    {
+      signal,
+      explain,
+      requestId,
+      routingKey,
+    }: { signal?: AbortSignal; explain?: ExplainRequest; requestId?: string; routingKey?: string } = {},
   ): Promise<BatchPredictionResponseDto> {
     const maxItems = this.config.get('MAX_BATCH_ITEMS', { infer: true });
     const maxExplained = this.config.get('EXPLAIN_MAX_BATCH_ITEMS', { infer: true });
@@ -54,6 +58,9 @@ export class BatchPredictionService {
         model: { name: body.model, version: body.model_version },
         signal,
         explain,
+        requestId,
+        routingKey,
+        minConfidence: body.min_confidence,
       },
     );
     const results = await Promise.all(

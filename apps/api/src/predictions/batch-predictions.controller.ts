@@ -14,6 +14,9 @@ import { ApiExplainQuery } from './api-explain-query.decorator';
 import { BatchPredictionService } from './batch-prediction.service';
 import { parseExplainQuery } from './explain-query';
 import { abortSignalFor } from '../common/request-abort';
+import { requestIdOf } from '../observability/request-id';
+import { setModelVersion } from '../common/model-version-header';
+import { clientRoutingKey, ROUTING_KEY_HEADER } from '../data-plane/rollout/routing-key';
 
 const validateBody = problemValidationPipe();
 
@@ -59,11 +62,17 @@ export class BatchPredictionsController {
       type: 'body',
       metatype: BatchPredictionRequestDto,
     })) as BatchPredictionRequestDto;
-    return this.batches.predictBatch(
-      body,
-      request.originalUrl.split('?')[0],
-      abortSignalFor(request),
-      parseExplainQuery(query),
+    const answer = await this.batches.predictBatch(body, request.originalUrl.split('?')[0], {
+      signal: abortSignalFor(request),
+      explain: parseExplainQuery(query),
+      requestId: requestIdOf(request),
+      routingKey: clientRoutingKey(request.headers[ROUTING_KEY_HEADER]),
+    });
+    const answered = answer.results.find((result) => 'prediction' in result);
+    setModelVersion(
+      request.res!,
+      answered && 'prediction' in answered ? answered.prediction.model.version : undefined,
     );
+    return answer;
   }
 }

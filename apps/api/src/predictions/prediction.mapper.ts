@@ -5,14 +5,31 @@ import { toModelInputImage } from './model-input-image';
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
-export function toPredictionResponse({ classification, image, timings }: Prediction): PredictionResponseDto {
+export function toPredictionResponse({
+  classification,
+  image,
+  timings,
+  abstention,
+}: Prediction): PredictionResponseDto {
+  const predictions = classification.predictions.map((prediction) => ({
+    label: prediction.label,
+    display_name: prediction.displayName,
+    confidence: prediction.confidence,
+  }));
   return {
     model: classification.model,
-    predictions: classification.predictions.map((prediction) => ({
-      label: prediction.label,
-      display_name: prediction.displayName,
-      confidence: prediction.confidence,
-    })),
+    predictions,
+    abstained: abstention !== undefined,
+    ...(abstention
+      ? {
+          abstention: {
+            reason: abstention.reason,
+            detail: abstention.detail,
+            min_confidence: abstention.min_confidence,
+            candidates: predictions,
+          },
+        }
+      : {}),
     image: { format: image.format, width: image.sourceWidth, height: image.sourceHeight },
     timings: {
       fetch_ms: round(timings.fetchMs),

@@ -12,6 +12,9 @@ import { PredictionMetrics } from '../data-plane/metrics/prediction-metrics';
 import { ImageSourceClassifier } from '../data-plane/image-source-classifier';
 import { Explainer } from '../data-plane/explainer';
 import { QualityMetrics } from '../data-plane/metrics/quality-metrics';
+import { PredictionFeed } from '../data-plane/prediction-feed';
+import { PredictionObserver } from '../data-plane/prediction-observer';
+import { ComparisonMirror } from '../data-plane/rollout/comparison-mirror';
 import { Predictor } from '../data-plane/predictor';
 import { SeedController } from '../seed/seed.controller';
 import { BatchPredictionService } from './batch-prediction.service';
@@ -28,14 +31,21 @@ class StubClassifier {
   readonly calls: Array<{ bytes: Uint8Array; k: number; model?: ModelSelector }> = [];
   leases = 0;
 
+  leaseLoaded(model?: ModelSelector): Promise<ClassifierLease> {
+    return Promise.resolve(this.lease(model));
+  }
+
   lease(model?: ModelSelector): ClassifierLease {
     this.leases++;
     const probabilities = Float64Array.from([0.1, 0.7, 0.2]);
     const order = [1, 2, 0];
     return {
       model: { name: 'stub-food', version: '3' },
+      role: 'stable',
       labels: LABELS,
       inputSpec: {} as ClassifierLease['inputSpec'],
+      // Above the stub's top probability (0.7): /v1 abstains unless a request sets its own; the seed never does.
+      monitoring: { min_confidence: 0.75 },
       classifyImage: (bytes, k) => {
         this.calls.push({ bytes, k, model });
         const classification: ImageClassification = {
@@ -87,6 +97,10 @@ beforeAll(async () => {
           { record: () => undefined } as unknown as ConstructorParameters<typeof QualityMetrics>[2],
         ),
       },
+      PredictionObserver,
+      PredictionFeed,
+      // No model store, so no rollout: nothing to compare.
+      { provide: ComparisonMirror, useValue: { answered: () => undefined } },
       { provide: ClassifierService, useValue: classifier },
       { provide: ImageSourceService, useValue: { bytes: sourceBytes } },
     ],
@@ -148,6 +162,28 @@ describe('POST /v1/predictions (stubbed classifier)', () => {
       ],
       image: { format: 'jpeg', width: 640, height: 480 },
     });
+  });
+
+  it('abstains under the model’s min_confidence, with the reason and the candidates, unless the request sets its own', async () => {
+    const { body: withheld } = await post('/v1/predictions', { image: 'cGhvdG8=', top_k: 2 });
+    expect(withheld).toMatchObject({
+      abstained: true,
+      abstention: {
+        reason: 'low_confidence',
+        min_confidence: 0.75,
+        candidates: [
+          { label: 'pizza', confidence: 0.7 },
+          { label: 'sushi', confidence: 0.2 },
+        ],
+      },
+    });
+    expect((withheld.abstention as { detail: string }).detail).toMatch(/pizza.*0\.700.*0\.75/);
+    const { body: answered } = await post('/v1/predictions', { image: 'cGhvdG8=', min_confidence: 0.5 });
+    expect(answered.abstained).toBe(false);
+    expect(answered).not.toHaveProperty('abstention');
+    const { status, body } = await post('/v1/predictions', { image: 'cGhvdG8=', min_confidence: 1.5 });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ code: 'validation_failed' });
   });
 
   it('answers every class when the model has fewer than the default five', async () => {

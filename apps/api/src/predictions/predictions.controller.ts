@@ -26,6 +26,9 @@ import { parseExplainQuery } from './explain-query';
 import { parseIncludes, PREDICTION_INCLUDES } from './model-input-image';
 import { toPredictionResponseWithExtras } from './prediction.mapper';
 import { abortSignalFor } from '../common/request-abort';
+import { requestIdOf } from '../observability/request-id';
+import { setModelVersion } from '../common/model-version-header';
+import { clientRoutingKey, ROUTING_KEY_HEADER } from '../data-plane/rollout/routing-key';
 
 @ApiTags('predictions')
 @Controller('v1/predictions')
@@ -86,7 +89,11 @@ export class PredictionsController {
       signal: abortSignalFor(request),
       withModelInput,
       explain,
+      requestId: requestIdOf(request),
+      minConfidence: body.min_confidence,
+      routingKey: clientRoutingKey(request.headers[ROUTING_KEY_HEADER]),
     });
+    setModelVersion(request.res!, prediction.classification.model.version);
     return toPredictionResponseWithExtras(prediction, { modelInput: withModelInput });
   }
 

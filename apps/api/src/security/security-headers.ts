@@ -17,6 +17,18 @@ export const DEMO_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** /monitor: its own script and style, and GET /v1/monitoring; the charts are SVG drawn by the script. */
+export const MONITOR_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Swagger UI's top bar logo (swagger-ui-standalone-preset.js) is an SVG that carries this `<style>`. */
 const SWAGGER_UI_LOGO_STYLE = '.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}';
 
@@ -69,7 +81,7 @@ function hashInlineStylesOnSend(response: Response): void {
 /**
  * Security headers on every response (helmet, pinned): nosniff, `Referrer-Policy: no-referrer`, no framing,
  * same-origin opener and resource policies, HSTS (ignored by browsers over plain HTTP), no X-Powered-By; and
- * a Content-Security-Policy per kind of route: the pages /demo and /docs get what they need, the rest
+ * a Content-Security-Policy per kind of route: the pages /demo, /monitor and /docs get what they need, the rest
  * `default-src 'none'`.
  */
 export function securityHeaders(): RequestHandler {
@@ -85,6 +97,8 @@ export function securityHeaders(): RequestHandler {
       if (error) return next(error);
       if (isUnder(request.path, '/demo')) {
         response.setHeader('Content-Security-Policy', DEMO_CSP);
+      } else if (isUnder(request.path, '/monitor')) {
+        response.setHeader('Content-Security-Policy', MONITOR_CSP);
       } else if (isUnder(request.path, '/docs')) {
         response.setHeader('Content-Security-Policy', docsCsp());
         hashInlineStylesOnSend(response);

@@ -85,6 +85,31 @@ export class ModelLicense {
   @IsBoolean() redistributable!: boolean;
 }
 
+/** Drift thresholds of one model (Jensen–Shannon divergences, 0 to 1); unset ones are DRIFT_*_THRESHOLD's. */
+export class DriftThresholdsSpec {
+  @IsOptional() @IsNumber() @Min(0) @Max(1) confidence?: number;
+  @IsOptional() @IsNumber() @Min(0) @Max(1) class_mix?: number;
+}
+
+/** Which reference profile the model is compared with, and the photos it was made from (`npm run model:profile`). */
+export class ReferenceProfileSpec {
+  /** The profile's file, beside the manifest. */
+  @IsString() @MinLength(1) file!: string;
+  /** The folder of labelled photos, as given to model:profile. */
+  @IsString() photos!: string;
+  @IsInt() @Min(1) count!: number;
+  /** sha256 over the sorted `file sha256` lines of those photos. */
+  @Matches(/^[0-9a-f]{64}$/) digest!: string;
+}
+
+/** How the model's answers are watched: abstention under a confidence, drift thresholds, its reference. */
+export class ModelMonitoringSpec {
+  /** Under this top-1 probability the answer abstains (`abstained: true`); a request may set its own. */
+  @IsOptional() @IsNumber() @Min(0) @Max(1) min_confidence?: number;
+  @IsOptional() @ValidateNested() @Type(() => DriftThresholdsSpec) drift_thresholds?: DriftThresholdsSpec;
+  @IsOptional() @ValidateNested() @Type(() => ReferenceProfileSpec) reference?: ReferenceProfileSpec;
+}
+
 export class ModelManifest {
   @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
     message: 'name must be 1-64 lower-case letters, digits, dots, dashes or underscores',
@@ -112,4 +137,5 @@ export class ModelManifest {
   @ValidateNested() @Type(() => ModelOutputSpec) output!: ModelOutputSpec;
   @ValidateNested() @Type(() => ModelSource) source!: ModelSource;
   @ValidateNested() @Type(() => ModelLicense) license!: ModelLicense;
+  @IsOptional() @ValidateNested() @Type(() => ModelMonitoringSpec) monitoring?: ModelMonitoringSpec;
 }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { DemoPageData, DemoPageResponses, GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetWelcomeData, GetWelcomeResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, ReloadModelData, ReloadModelErrors, ReloadModelResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateJobData, CreateJobErrors, CreateJobResponses, DemoPageData, DemoPageResponses, GetJobData, GetJobErrors, GetJobResponses, GetJobResultsData, GetJobResultsErrors, GetJobResultsResponses, GetLivenessData, GetLivenessResponses, GetMetricsData, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetMonitoringData, GetMonitoringErrors, GetMonitoringResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRolloutData, GetRolloutErrors, GetRolloutResponses, GetWelcomeData, GetWelcomeResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ModelInferData, ModelInferErrors, ModelInferResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelVersionInferData, ModelVersionInferErrors, ModelVersionInferResponses, ModelVersionMetadataData, ModelVersionMetadataErrors, ModelVersionMetadataResponses, ModelVersionReadyData, ModelVersionReadyErrors, ModelVersionReadyResponses, MonitorPageData, MonitorPageResponses, PredictBatchData, PredictBatchErrors, PredictBatchResponses, PredictData, PredictErrors, PredictFromImageLinkData, PredictFromImageLinkErrors, PredictFromImageLinkResponses, PredictResponses, PromoteCandidateData, PromoteCandidateErrors, PromoteCandidateResponses, ReloadModelData, ReloadModelErrors, ReloadModelResponses, RollBackData, RollBackErrors, RollBackResponses, ServerLiveData, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses, SetRolloutData, SetRolloutErrors, SetRolloutResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -123,6 +123,75 @@ export class FoodVisionApi extends HeyApiClient {
     }
     
     /**
+     * List your jobs
+     *
+     * The jobs of your API key (everyone’s when the API is open), newest first.
+     */
+    public listJobs<ThrowOnError extends boolean = false>(options?: Options<ListJobsData, ThrowOnError>): RequestResult<ListJobsResponses, ListJobsErrors, ThrowOnError> {
+        return (options?.client ?? this.client).get<ListJobsResponses, ListJobsErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/jobs',
+            ...options
+        });
+    }
+    
+    /**
+     * Start a bulk job: a photo library classified in the background
+     *
+     * The photos as a JSON list of URLs (`application/json`), a JSONL file of `{"id", "url"}` lines (`application/x-ndjson`), or an archive of photo files (`application/zip`, `application/x-tar`, `application/gzip` for .tar.gz; the format is read from the bytes), or either file as the field `archive` of a form (`multipart/form-data`, the options as its text fields). With JSONL or an archive as the body the options are query parameters. Items run below interactive traffic and survive a restart; each gets one result. An archive member that is not a regular file, has a `..` or absolute path, or is larger than an upload may be, is a per-item problem naming it; an archive that is damaged, or expands past the limits (members, bytes, ratio), is refused whole. Answers 201 with the job, or 200 with the job an earlier request with the same idempotency key made.
+     */
+    public createJob<ThrowOnError extends boolean = false>(options: Options<CreateJobData, ThrowOnError>): RequestResult<CreateJobResponses, CreateJobErrors, ThrowOnError> {
+        return (options.client ?? this.client).post<CreateJobResponses, CreateJobErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/jobs',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Cancel a job
+     *
+     * Items not yet started never run; results already written stay readable. Cancelling a cancelled job answers it again; a completed or failed one is 409 `job_finished`.
+     */
+    public cancelJob<ThrowOnError extends boolean = false>(options: Options<CancelJobData, ThrowOnError>): RequestResult<CancelJobResponses, CancelJobErrors, ThrowOnError> {
+        return (options.client ?? this.client).delete<CancelJobResponses, CancelJobErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/jobs/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * A job’s state and progress
+     *
+     * State, counts, rate and ETA.
+     */
+    public getJob<ThrowOnError extends boolean = false>(options: Options<GetJobData, ThrowOnError>): RequestResult<GetJobResponses, GetJobErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<GetJobResponses, GetJobErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/jobs/{id}',
+            ...options
+        });
+    }
+    
+    /**
+     * A job’s results, streamed as JSON Lines
+     *
+     * One line per item with a result so far: `{"id", "index", "prediction"}` or `{"id", "index", "problem"}` (the problem `/v1` would answer for that photo, same `code`). Every item appears once. While the job runs, the lines written so far; when `state` is `completed`, all of them.
+     */
+    public getJobResults<ThrowOnError extends boolean = false>(options: Options<GetJobResultsData, ThrowOnError>): RequestResult<GetJobResultsResponses, GetJobResultsErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<GetJobResultsResponses, GetJobResultsErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/jobs/{id}/results',
+            ...options
+        });
+    }
+    
+    /**
      * List the models this service serves, with their versions and status
      */
     public listModels<ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>): RequestResult<ListModelsResponses, ListModelsErrors, ThrowOnError> {
@@ -153,6 +222,75 @@ export class FoodVisionApi extends HeyApiClient {
         return (options.client ?? this.client).post<ReloadModelResponses, ReloadModelErrors, ThrowOnError>({
             security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
             url: '/v1/models/{name}/reload',
+            ...options
+        });
+    }
+    
+    /**
+     * What each served model answered in the last hour, against its reference
+     *
+     * Per model ready to serve: the drift status, the confidence distribution and the class mix of the last hour beside the reference profile’s, a time series in 10 s slots (predictions per second, abstention and low-confidence rates, drift scores) and the latest low-confidence answers (labels and scores, never images). Kept in memory: a restart starts it afresh. The /monitor page draws it.
+     */
+    public getMonitoring<ThrowOnError extends boolean = false>(options?: Options<GetMonitoringData, ThrowOnError>): RequestResult<GetMonitoringResponses, GetMonitoringErrors, ThrowOnError> {
+        return (options?.client ?? this.client).get<GetMonitoringResponses, GetMonitoringErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/monitoring',
+            ...options
+        });
+    }
+    
+    /**
+     * The model’s rollout report: policy, versions, agreement, error and abstention rates
+     *
+     * Per traffic (canary answers checked by the stable version; shadow copies classified by the candidate): top-1 agreement, mean |Δ top-1 probability|, the most frequent disagreements; per version: runs, errors, abstentions; the comparison runs shed; the last rollback.
+     */
+    public getRollout<ThrowOnError extends boolean = false>(options: Options<GetRolloutData, ThrowOnError>): RequestResult<GetRolloutResponses, GetRolloutErrors, ThrowOnError> {
+        return (options.client ?? this.client).get<GetRolloutResponses, GetRolloutErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/models/{name}/rollout',
+            ...options
+        });
+    }
+    
+    /**
+     * Start, change or end a rollout (a candidate version, canary or shadow)
+     *
+     * Loads and warms the candidate first; if it cannot be served, nothing changes (`rollout_refused`) and the stable version serves alone as before. Written to the model’s `rollout.json`. Without `candidate`, ends the rollout. An admin operation: guarded by the API keys when they are on.
+     */
+    public setRollout<ThrowOnError extends boolean = false>(options: Options<SetRolloutData, ThrowOnError>): RequestResult<SetRolloutResponses, SetRolloutErrors, ThrowOnError> {
+        return (options.client ?? this.client).put<SetRolloutResponses, SetRolloutErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/models/{name}/rollout',
+            ...options,
+            headers: {
+                'Content-Type': 'application/json',
+                ...options.headers
+            }
+        });
+    }
+    
+    /**
+     * Make the candidate the stable version
+     *
+     * The candidate’s warm workers take over at once; the old stable version is released once its requests are done. Promotion is always explicit.
+     */
+    public promoteCandidate<ThrowOnError extends boolean = false>(options: Options<PromoteCandidateData, ThrowOnError>): RequestResult<PromoteCandidateResponses, PromoteCandidateErrors, ThrowOnError> {
+        return (options.client ?? this.client).post<PromoteCandidateResponses, PromoteCandidateErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/models/{name}/promote',
+            ...options
+        });
+    }
+    
+    /**
+     * End the candidate (stable serves alone), or undo the last promotion
+     *
+     * With a candidate: ends it. Without one, right after a promotion: restores the previous stable version (loaded and warmed, then swapped in).
+     */
+    public rollBack<ThrowOnError extends boolean = false>(options: Options<RollBackData, ThrowOnError>): RequestResult<RollBackResponses, RollBackErrors, ThrowOnError> {
+        return (options.client ?? this.client).post<RollBackResponses, RollBackErrors, ThrowOnError>({
+            security: [{ name: 'X-API-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+            url: '/v1/models/{name}/rollback',
             ...options
         });
     }
@@ -273,5 +411,14 @@ export class FoodVisionApi extends HeyApiClient {
      */
     public demoPage<ThrowOnError extends boolean = false>(options?: Options<DemoPageData, ThrowOnError>): RequestResult<DemoPageResponses, unknown, ThrowOnError> {
         return (options?.client ?? this.client).get<DemoPageResponses, unknown, ThrowOnError>({ url: '/demo', ...options });
+    }
+    
+    /**
+     * Watch the served models in a browser
+     *
+     * A page (no third-party resources) that draws GET /v1/monitoring every few seconds: per model, predictions per second, the confidence distribution and the class mix against the reference, the drift scores with their thresholds, the abstention and low-confidence rates, and the latest low-confidence answers.
+     */
+    public monitorPage<ThrowOnError extends boolean = false>(options?: Options<MonitorPageData, ThrowOnError>): RequestResult<MonitorPageResponses, unknown, ThrowOnError> {
+        return (options?.client ?? this.client).get<MonitorPageResponses, unknown, ThrowOnError>({ url: '/monitor', ...options });
     }
 }

@@ -95,6 +95,10 @@ export type PredictionUpload = {
      * The model version expected; refused with 404 `model_version_not_found` when another one is served.
      */
     model_version?: string;
+    /**
+     * Abstain when the top class’s probability is under this (0 to 1): the answer then has `abstained: true` and the `abstention` that says why. By default the model’s own `min_confidence` (its manifest’s `monitoring` block; none: never abstain).
+     */
+    min_confidence?: number;
 };
 
 /**
@@ -121,6 +125,10 @@ export type PredictionRequest = {
      * The model version expected; refused with 404 `model_version_not_found` when another one is served.
      */
     model_version?: string;
+    /**
+     * Abstain when the top class’s probability is under this (0 to 1): the answer then has `abstained: true` and the `abstention` that says why. By default the model’s own `min_confidence` (its manifest’s `monitoring` block; none: never abstain).
+     */
+    min_confidence?: number;
 };
 
 /**
@@ -147,6 +155,22 @@ export type ClassPrediction = {
      * Probability of this class; all classes sum to 1.
      */
     confidence: number;
+};
+
+/**
+ * Why the answer was withheld: the model is not sure enough (top-1 probability under `min_confidence`).
+ */
+export type Abstention = {
+    reason: 'low_confidence';
+    detail: string;
+    /**
+     * The threshold in force.
+     */
+    min_confidence: number;
+    /**
+     * The classes the model hesitated between (the top k), most likely first.
+     */
+    candidates: Array<ClassPrediction>;
 };
 
 /**
@@ -289,6 +313,14 @@ export type PredictionResponse = {
      * The top-k classes, most likely first.
      */
     predictions: Array<ClassPrediction>;
+    /**
+     * True when the top class’s probability is under the `min_confidence` in force (the request’s, else the model’s): do not act on `predictions`, see `abstention`.
+     */
+    abstained: boolean;
+    /**
+     * Only when `abstained`: why, and the candidates.
+     */
+    abstention?: Abstention;
     image: ImageInfo;
     timings: Timings;
     /**
@@ -354,6 +386,10 @@ export type BatchPredictionRequest = {
      */
     model_version?: string;
     /**
+     * Abstain when the top class’s probability is under this (0 to 1): the answer then has `abstained: true` and the `abstention` that says why. By default the model’s own `min_confidence` (its manifest’s `monitoring` block; none: never abstain).
+     */
+    min_confidence?: number;
+    /**
      * The photos, at most MAX_BATCH_ITEMS (16 unless the operator changed it).
      */
     items: Array<BatchPredictionItem>;
@@ -367,6 +403,177 @@ export type BatchPredictionResponse = {
      * `results[i]` answers `items[i]`: a prediction (status 200) or a problem (4xx/5xx).
      */
     results: Array<BatchItemSuccess | BatchItemFailure>;
+};
+
+/**
+ * A job as JSON: the photos’ URLs (plain strings or `{id, url}` objects) and the options.
+ */
+export type CreateJobRequest = {
+    /**
+     * How many classes to return for each photo (1 to the number of labels; by default 5).
+     */
+    top_k?: number;
+    /**
+     * Which model classifies the items (GET /v1/models lists them); the default model when omitted.
+     */
+    model?: string;
+    /**
+     * The model version the items must be classified by; when it is no longer served, the job fails with `model_version_not_found`.
+     */
+    model_version?: string;
+    /**
+     * Where to POST a CloudEvents 1.0 event (structured mode, type `com.foodvision.job.completed`, `.cancelled` or `.failed`, id `<job id>.<state>`, data: the job status) when the job ends. Checked like an image URL: a private, loopback or cluster-internal address is refused.
+     */
+    webhook_url?: string;
+    /**
+     * A key of your choosing (also accepted as the `Idempotency-Key` header): sending the same request again with it returns the job it made (200) instead of a second job; the same key with another request is 409 `idempotency_key_reused`.
+     */
+    idempotency_key?: string;
+    /**
+     * The photos, at most JOBS_MAX_ITEMS waiting per API key over all its unfinished jobs.
+     */
+    items: Array<string | JobItem>;
+};
+
+/**
+ * A job as a form (`curl -F archive=@photos.zip -F top_k=3`): the file, and the options as text fields.
+ */
+export type JobUploadForm = {
+    /**
+     * How many classes to return for each photo (1 to the number of labels; by default 5).
+     */
+    top_k?: number;
+    /**
+     * Which model classifies the items (GET /v1/models lists them); the default model when omitted.
+     */
+    model?: string;
+    /**
+     * The model version the items must be classified by; when it is no longer served, the job fails with `model_version_not_found`.
+     */
+    model_version?: string;
+    /**
+     * Where to POST a CloudEvents 1.0 event (structured mode, type `com.foodvision.job.completed`, `.cancelled` or `.failed`, id `<job id>.<state>`, data: the job status) when the job ends. Checked like an image URL: a private, loopback or cluster-internal address is refused.
+     */
+    webhook_url?: string;
+    /**
+     * A key of your choosing (also accepted as the `Idempotency-Key` header): sending the same request again with it returns the job it made (200) instead of a second job; the same key with another request is 409 `idempotency_key_reused`.
+     */
+    idempotency_key?: string;
+    /**
+     * A zip, tar or tar.gz of photo files, or a JSONL list of `{"id", "url"}` (a name ending in .jsonl or .ndjson).
+     */
+    archive: Blob | File;
+};
+
+/**
+ * One photo of a job, by URL, with your id for it.
+ */
+export type JobItem = {
+    /**
+     * Your id for the item (unique in the job); by default its index in `items`.
+     */
+    id?: string;
+    /**
+     * The photo’s http(s) URL, fetched like `POST /v1/predictions` does.
+     */
+    url: string;
+};
+
+/**
+ * One line of `GET /v1/jobs/{id}/results` (JSON Lines): the item’s id and index, and either its `prediction` (the body `POST /v1/predictions` answers) or its `problem` (the problem `POST /v1/predictions` would have answered for that photo, same `code`).
+ */
+export type JobResultLine = {
+    /**
+     * The item’s id: yours, its index, or its path in the archive.
+     */
+    id: string;
+    /**
+     * Its index in the input.
+     */
+    index: number;
+    /**
+     * The prediction, as `POST /v1/predictions` answers it (`model`, `predictions`, `image`, ...).
+     */
+    prediction?: {
+        [key: string]: unknown;
+    };
+    problem?: Problem;
+};
+
+/**
+ * How far a job is: items with a result, and those still to come.
+ */
+export type JobCounts = {
+    total: number;
+    /**
+     * Items classified.
+     */
+    succeeded: number;
+    /**
+     * Items with a problem (a bad URL, not an image, ...).
+     */
+    failed: number;
+    /**
+     * Items without a result yet (or never, once cancelled).
+     */
+    pending: number;
+};
+
+/**
+ * A bulk job: its state, progress, options and where its results are.
+ */
+export type Job = {
+    id: string;
+    /**
+     * `queued` until an item starts, `running`, then `completed` (every item has a result), `cancelled` (DELETE) or `failed` (its model is no longer served; see `problem`).
+     */
+    state: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+    /**
+     * How the items were sent.
+     */
+    input: 'json' | 'jsonl' | 'archive';
+    counts: JobCounts;
+    /**
+     * Items finished per second since the job started.
+     */
+    rate_per_second: number;
+    /**
+     * Seconds until the last item at the current rate; 0 when done, null when not yet measurable.
+     */
+    eta_seconds: number | null;
+    model?: string;
+    model_version?: string;
+    top_k?: number;
+    webhook_url?: string;
+    idempotency_key?: string;
+    created_at: string;
+    started_at?: string;
+    finished_at?: string;
+    results_url: string;
+    /**
+     * Why a `failed` job failed.
+     */
+    problem?: Problem;
+};
+
+/**
+ * Your jobs (those of your API key), newest first.
+ */
+export type JobList = {
+    jobs: Array<Job>;
+};
+
+/**
+ * A rollout’s candidate version and how it is tried.
+ */
+export type CandidateVersion = {
+    version: string;
+    status: 'loading' | 'ready' | 'failed';
+    mode: 'canary' | 'shadow';
+    /**
+     * Percent of requests routed (canary) or mirrored (shadow).
+     */
+    weight: number;
 };
 
 /**
@@ -386,7 +593,10 @@ export type ModelSummary = {
      * Present once the manifest was read.
      */
     format?: 'tflite' | 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'onnx';
-    status: 'loading' | 'ready' | 'failed';
+    /**
+     * `unloaded`: known but not in memory (MODEL_STORE_MAX_LOADED); it loads on its first request.
+     */
+    status: 'loading' | 'ready' | 'failed' | 'unloaded';
     /**
      * Why the model is not ready, when it failed.
      */
@@ -395,6 +605,10 @@ export type ModelSummary = {
      * Whether requests without a model name use this model.
      */
     default: boolean;
+    /**
+     * During a rollout: the version under trial (GET /v1/models/{name}/rollout for the report).
+     */
+    candidate?: CandidateVersion;
 };
 
 /**
@@ -555,7 +769,10 @@ export type ModelMetadata = {
      * Present once the manifest was read.
      */
     format?: 'tflite' | 'tfjs-layers' | 'tfjs-graph' | 'keras-h5' | 'onnx';
-    status: 'loading' | 'ready' | 'failed';
+    /**
+     * `unloaded`: known but not in memory (MODEL_STORE_MAX_LOADED); it loads on its first request.
+     */
+    status: 'loading' | 'ready' | 'failed' | 'unloaded';
     /**
      * Why the model is not ready, when it failed.
      */
@@ -564,6 +781,10 @@ export type ModelMetadata = {
      * Whether requests without a model name use this model.
      */
     default: boolean;
+    /**
+     * During a rollout: the version under trial (GET /v1/models/{name}/rollout for the report).
+     */
+    candidate?: CandidateVersion;
     description?: string;
     /**
      * Present once the model is loaded.
@@ -601,6 +822,337 @@ export type ModelMetadata = {
      * Time of the warm-up inference, ms.
      */
     warmup_ms?: number;
+};
+
+/**
+ * The answers of the last hour.
+ */
+export type MonitoringTotals = {
+    /**
+     * Classified images (each image of a batch counts).
+     */
+    predictions: number;
+    /**
+     * Answers withheld: top-1 under the min_confidence in force.
+     */
+    abstentions: number;
+    /**
+     * Answers whose top-1 probability is under QUALITY_LOW_CONFIDENCE.
+     */
+    low_confidence: number;
+};
+
+/**
+ * The top-1 probability of the last hour’s answers, and of the reference photos’, counted in the same buckets.
+ */
+export type ConfidenceDistribution = {
+    /**
+     * Upper bound of each bucket (a bucket holds probabilities above the previous edge, up to its own).
+     */
+    edges: Array<number>;
+    counts: Array<number>;
+    /**
+     * The reference profile’s counts; absent without a reference.
+     */
+    reference_counts?: Array<number>;
+};
+
+/**
+ * One class’s share of the answers.
+ */
+export type ClassShare = {
+    label: string;
+    /**
+     * Answers of the last hour with this top-1 class.
+     */
+    count: number;
+    /**
+     * Their share of the last hour’s answers.
+     */
+    share: number;
+    /**
+     * The class’s share of the reference photos’ answers; absent without a reference.
+     */
+    reference_share?: number;
+};
+
+/**
+ * The classes not listed, together.
+ */
+export type OtherClassesShare = {
+    count: number;
+    share: number;
+    reference_share?: number;
+};
+
+/**
+ * The ten classes with the largest share in the last hour or in the reference (so a class that vanished still shows), most first, and the rest as `other`.
+ */
+export type ClassMix = {
+    classes: Array<ClassShare>;
+    other: OtherClassesShare;
+};
+
+/**
+ * One time slot (`slot_seconds` long) with answers or a drift sample; slots with neither are left out. The newest is still filling.
+ */
+export type MonitoringSlot = {
+    /**
+     * When the slot began.
+     */
+    start: string;
+    predictions: number;
+    /**
+     * `predictions` over the slot’s length.
+     */
+    predictions_per_second: number;
+    /**
+     * Withheld answers over `predictions`; absent without any.
+     */
+    abstention_rate?: number;
+    /**
+     * Answers under QUALITY_LOW_CONFIDENCE over `predictions`; absent without any.
+     */
+    low_confidence_rate?: number;
+    /**
+     * The drift status sampled.
+     */
+    drift_status?: 'ok' | 'drifting' | 'warming_up' | 'no_reference';
+    /**
+     * The drift scores sampled, once judged.
+     */
+    drift_scores?: DriftScores;
+};
+
+/**
+ * A class the model considered, and its probability.
+ */
+export type MonitoringCandidate = {
+    label: string;
+    confidence: number;
+};
+
+/**
+ * An answer under QUALITY_LOW_CONFIDENCE, or withheld: what the model said, never the image.
+ */
+export type LowConfidencePrediction = {
+    at: string;
+    /**
+     * The front-end it came through (`job`: an item of a bulk job).
+     */
+    protocol: 'v1' | 'seed' | 'v2' | 'grpc' | 'job';
+    /**
+     * Its X-Request-Id.
+     */
+    request_id?: string;
+    /**
+     * Whether the answer was withheld (min_confidence).
+     */
+    abstained: boolean;
+    /**
+     * Its top classes (at most 5), most likely first.
+     */
+    top: Array<MonitoringCandidate>;
+};
+
+/**
+ * One served model version, as the /monitor page draws it.
+ */
+export type ModelMonitoring = {
+    name: string;
+    /**
+     * The version served.
+     */
+    version: string;
+    /**
+     * The drift status now, as in GET /v1/models/{name}.
+     */
+    monitoring: Monitoring;
+    totals: MonitoringTotals;
+    confidence: ConfidenceDistribution;
+    class_mix: ClassMix;
+    /**
+     * The last hour, oldest slot first.
+     */
+    series: Array<MonitoringSlot>;
+    /**
+     * The latest 20 low-confidence or withheld answers of the last hour, newest first.
+     */
+    low_confidence: Array<LowConfidencePrediction>;
+};
+
+/**
+ * What every served model answered lately, kept in memory for one hour. See docs/monitoring.md.
+ */
+export type MonitoringOverview = {
+    generated_at: string;
+    /**
+     * The length of a time slot.
+     */
+    slot_seconds: number;
+    /**
+     * How far back the history goes.
+     */
+    history_seconds: number;
+    /**
+     * QUALITY_LOW_CONFIDENCE.
+     */
+    low_confidence_threshold: number;
+    /**
+     * Every model ready to serve, in the order of /v1/models.
+     */
+    models: Array<ModelMonitoring>;
+};
+
+/**
+ * When to end a rollout by itself (never promotes).
+ */
+export type AutoRollback = {
+    /**
+     * Compared images needed before judging.
+     */
+    min_compared: number;
+    /**
+     * Roll back under this top-1 agreement.
+     */
+    min_agreement?: number;
+    /**
+     * Roll back when the candidate’s error rate exceeds the stable one’s by more than this.
+     */
+    max_error_increase?: number;
+};
+
+/**
+ * A model’s rollout (its store folder’s `rollout.json`): the stable version answers; a candidate takes `weight` % of the requests (canary) or classifies a copy of `weight` % of them off the response path (shadow).
+ */
+export type RolloutPolicy = {
+    /**
+     * The version answering by default (the newest when unset). Set by promotion, not by PUT.
+     */
+    readonly stable?: string;
+    /**
+     * The version under trial; absent: stable serves alone.
+     */
+    candidate?: string;
+    mode: 'canary' | 'shadow';
+    /**
+     * Percent: of requests routed to the candidate (canary, by X-Routing-Key or the image), or mirrored to it (shadow).
+     */
+    weight: number;
+    auto_rollback?: AutoRollback;
+    /**
+     * After a promotion: the version a rollback restores.
+     */
+    readonly previous_stable?: string;
+};
+
+/**
+ * The version under trial.
+ */
+export type RolloutCandidate = {
+    version: string;
+    status: 'loading' | 'ready' | 'failed';
+};
+
+/**
+ * A pair of top-1 classes the two versions gave one image.
+ */
+export type RolloutDisagreement = {
+    stable: string;
+    candidate: string;
+    count: number;
+};
+
+/**
+ * What both versions answered for the same images.
+ */
+export type RolloutComparison = {
+    /**
+     * Images classified by both versions.
+     */
+    compared: number;
+    /**
+     * Share with the same top-1 class.
+     */
+    agreement: number | null;
+    /**
+     * Mean |stable top-1 probability − candidate top-1 probability|.
+     */
+    mean_abs_confidence_delta: number | null;
+    /**
+     * The most frequent disagreements, most frequent first.
+     */
+    disagreements: Array<RolloutDisagreement>;
+};
+
+/**
+ * By traffic: canary answers, and shadow copies.
+ */
+export type RolloutComparisons = {
+    /**
+     * Candidate answers, each checked by the stable version.
+     */
+    canary: RolloutComparison;
+    /**
+     * Stable answers, each mirrored to the candidate.
+     */
+    shadow: RolloutComparison;
+};
+
+/**
+ * One version’s runs during the rollout.
+ */
+export type RolloutVersionRuns = {
+    version: string;
+    role: 'stable' | 'candidate';
+    /**
+     * Images it classified (answers and comparison runs).
+     */
+    runs: number;
+    /**
+     * Runs that failed on the server’s side (5xx, a full queue excepted).
+     */
+    errors: number;
+    error_rate: number;
+    /**
+     * Answers under the version’s min_confidence.
+     */
+    abstentions: number;
+    abstention_rate: number;
+};
+
+/**
+ * The last rollback of a candidate.
+ */
+export type RolloutRollback = {
+    at: string;
+    version: string;
+    reason: string;
+};
+
+/**
+ * A model’s rollout: policy, versions, and how they compare.
+ */
+export type RolloutReport = {
+    model: string;
+    /**
+     * False for a model served from one manifest: rollouts need a model store’s version folders.
+     */
+    possible: boolean;
+    policy: RolloutPolicy;
+    stable?: string;
+    candidate?: RolloutCandidate;
+    /**
+     * When this pair’s measurements began.
+     */
+    since?: string;
+    comparisons: RolloutComparisons;
+    versions: Array<RolloutVersionRuns>;
+    /**
+     * Comparison runs shed (background lane full, or the mirror cap).
+     */
+    shed: number;
+    last_rollback?: RolloutRollback;
 };
 
 /**
@@ -770,7 +1322,7 @@ export type V2InferenceRequest = {
      */
     id?: string;
     /**
-     * Ignored.
+     * `min_confidence` (0 to 1): abstain under this top-1 probability instead of the model’s own `min_confidence`; the answer then has an `abstained` BOOL output. Other parameters are ignored.
      */
     parameters?: {
         [key: string]: string | number | boolean;
@@ -791,9 +1343,9 @@ export type V2InferenceRequest = {
 export type V2ResponseOutput = {
     name: string;
     shape: Array<number>;
-    datatype: 'FP32' | 'BYTES';
+    datatype: 'FP32' | 'BYTES' | 'BOOL';
     /**
-     * Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`; for `explanation`, FP32 [batch, rows, cols] probability drops.
+     * Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`; for `explanation`, FP32 [batch, rows, cols] probability drops; for `abstained`, BOOL [batch]: true where the top-1 probability is under the min_confidence in force.
      */
     data: Array<V2TensorData | number | string | boolean>;
     /**
@@ -814,6 +1366,12 @@ export type V2InferenceResponse = {
      * The request `id`, when it had one.
      */
     id?: string;
+    /**
+     * `min_confidence`: the one in force (the request’s, else the model’s), when answers may abstain.
+     */
+    parameters?: {
+        [key: string]: string | number | boolean;
+    };
     outputs: Array<V2ResponseOutput>;
 };
 
@@ -821,6 +1379,52 @@ export type V2InferenceResponse = {
  * Tensor contents, row-major, flat or nested by dimension (Open Inference Protocol `tensor_data`).
  */
 export type V2TensorData = Array<V2TensorData | number | string | boolean>;
+
+/**
+ * A model’s rollout (its store folder’s `rollout.json`): the stable version answers; a candidate takes `weight` % of the requests (canary) or classifies a copy of `weight` % of them off the response path (shadow).
+ */
+export type RolloutPolicyWritable = {
+    /**
+     * The version under trial; absent: stable serves alone.
+     */
+    candidate?: string;
+    mode: 'canary' | 'shadow';
+    /**
+     * Percent: of requests routed to the candidate (canary, by X-Routing-Key or the image), or mirrored to it (shadow).
+     */
+    weight: number;
+    auto_rollback?: AutoRollback;
+};
+
+/**
+ * A model’s rollout: policy, versions, and how they compare.
+ */
+export type RolloutReportWritable = {
+    model: string;
+    /**
+     * False for a model served from one manifest: rollouts need a model store’s version folders.
+     */
+    possible: boolean;
+    policy: RolloutPolicyWritable;
+    stable?: string;
+    candidate?: RolloutCandidate;
+    /**
+     * When this pair’s measurements began.
+     */
+    since?: string;
+    comparisons: RolloutComparisons;
+    versions: Array<RolloutVersionRuns>;
+    /**
+     * Comparison runs shed (background lane full, or the mirror cap).
+     */
+    shed: number;
+    last_rollback?: RolloutRollback;
+};
+
+/**
+ * Tensor contents, row-major, flat or nested by dimension (Open Inference Protocol `tensor_data`).
+ */
+export type V2TensorDataWritable = Array<V2TensorDataWritable | number | string | boolean>;
 
 export type GetMetricsData = {
     body?: never;
@@ -1074,6 +1678,263 @@ export type PredictBatchResponses = {
 
 export type PredictBatchResponse = PredictBatchResponses[keyof PredictBatchResponses];
 
+export type ListJobsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * At most this many (1 to 1000, default 100).
+         */
+        limit?: number;
+    };
+    url: '/v1/jobs';
+};
+
+export type ListJobsErrors = {
+    /**
+     * Problem details; `code` is one of: `validation_failed`.
+     */
+    400: Problem;
+    /**
+     * Problem details; `code` is one of: `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `internal_error`.
+     */
+    500: Problem;
+};
+
+export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
+
+export type ListJobsResponses = {
+    200: JobList;
+};
+
+export type ListJobsResponse = ListJobsResponses[keyof ListJobsResponses];
+
+export type CreateJobData = {
+    body: CreateJobRequest;
+    path?: never;
+    query?: {
+        /**
+         * With JSONL or an archive: as `idempotency_key` (or the `Idempotency-Key` header).
+         */
+        idempotency_key?: string;
+        /**
+         * With JSONL or an archive: as `webhook_url`.
+         */
+        webhook_url?: string;
+        /**
+         * With JSONL or an archive: as `model_version`.
+         */
+        model_version?: string;
+        /**
+         * With JSONL or an archive: as `model` in the JSON body.
+         */
+        model?: string;
+        /**
+         * With JSONL or an archive: as `top_k` in the JSON body.
+         */
+        top_k?: number;
+    };
+    url: '/v1/jobs';
+};
+
+export type CreateJobErrors = {
+    /**
+     * Problem details; `code` is one of: `validation_failed`, `json_too_deep`, `archive_invalid`, `invalid_url`, `url_scheme_not_allowed`, `url_credentials_not_allowed`, `url_port_not_allowed`, `url_forbidden_address`, `url_unresolvable`.
+     */
+    400: Problem;
+    /**
+     * Problem details; `code` is one of: `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`, `model_version_not_found`.
+     */
+    404: Problem;
+    /**
+     * Problem details; `code` is one of: `idempotency_key_reused`.
+     */
+    409: Problem;
+    /**
+     * Problem details; `code` is one of: `payload_too_large`, `too_many_items`, `archive_too_large`.
+     */
+    413: Problem;
+    /**
+     * Problem details; `code` is one of: `unsupported_media_type`.
+     */
+    415: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `internal_error`.
+     */
+    500: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_ready`.
+     */
+    503: Problem;
+};
+
+export type CreateJobError = CreateJobErrors[keyof CreateJobErrors];
+
+export type CreateJobResponses = {
+    /**
+     * The job an earlier request with this idempotency key made.
+     */
+    200: Job;
+    /**
+     * The job was created; `Location` is its URL.
+     */
+    201: Job;
+};
+
+export type CreateJobResponse = CreateJobResponses[keyof CreateJobResponses];
+
+export type CancelJobData = {
+    body?: never;
+    path: {
+        /**
+         * The job’s id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/jobs/{id}';
+};
+
+export type CancelJobErrors = {
+    /**
+     * Problem details; `code` is one of: `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `job_not_found`.
+     */
+    404: Problem;
+    /**
+     * Problem details; `code` is one of: `job_finished`.
+     */
+    409: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `internal_error`.
+     */
+    500: Problem;
+};
+
+export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
+
+export type CancelJobResponses = {
+    /**
+     * The job, now `cancelled`.
+     */
+    200: Job;
+};
+
+export type CancelJobResponse = CancelJobResponses[keyof CancelJobResponses];
+
+export type GetJobData = {
+    body?: never;
+    path: {
+        /**
+         * The job’s id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/jobs/{id}';
+};
+
+export type GetJobErrors = {
+    /**
+     * Problem details; `code` is one of: `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `job_not_found`.
+     */
+    404: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `internal_error`.
+     */
+    500: Problem;
+};
+
+export type GetJobError = GetJobErrors[keyof GetJobErrors];
+
+export type GetJobResponses = {
+    200: Job;
+};
+
+export type GetJobResponse = GetJobResponses[keyof GetJobResponses];
+
+export type GetJobResultsData = {
+    body?: never;
+    path: {
+        /**
+         * The job’s id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * `input` (default): the order of the items in the job; `completion`: the order they finished in.
+         */
+        order?: 'input' | 'completion';
+    };
+    url: '/v1/jobs/{id}/results';
+};
+
+export type GetJobResultsErrors = {
+    /**
+     * Problem details; `code` is one of: `validation_failed`.
+     */
+    400: Problem;
+    /**
+     * Problem details; `code` is one of: `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `job_not_found`.
+     */
+    404: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `internal_error`.
+     */
+    500: Problem;
+};
+
+export type GetJobResultsError = GetJobResultsErrors[keyof GetJobResultsErrors];
+
+export type GetJobResultsResponses = {
+    /**
+     * JSON Lines, one `JobResultLine` per line.
+     */
+    200: JobResultLine;
+};
+
+export type GetJobResultsResponse = GetJobResultsResponses[keyof GetJobResultsResponses];
+
 export type ListModelsData = {
     body?: never;
     path?: never;
@@ -1176,6 +2037,199 @@ export type ReloadModelResponses = {
 };
 
 export type ReloadModelResponse = ReloadModelResponses[keyof ReloadModelResponses];
+
+export type GetMonitoringData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/monitoring';
+};
+
+export type GetMonitoringErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+};
+
+export type GetMonitoringError = GetMonitoringErrors[keyof GetMonitoringErrors];
+
+export type GetMonitoringResponses = {
+    /**
+     * Every model ready to serve, with its last hour.
+     */
+    200: MonitoringOverview;
+};
+
+export type GetMonitoringResponse = GetMonitoringResponses[keyof GetMonitoringResponses];
+
+export type GetRolloutData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/models/{name}/rollout';
+};
+
+export type GetRolloutErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`.
+     */
+    404: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+};
+
+export type GetRolloutError = GetRolloutErrors[keyof GetRolloutErrors];
+
+export type GetRolloutResponses = {
+    200: RolloutReport;
+};
+
+export type GetRolloutResponse = GetRolloutResponses[keyof GetRolloutResponses];
+
+export type SetRolloutData = {
+    body: RolloutPolicyWritable;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/models/{name}/rollout';
+};
+
+export type SetRolloutErrors = {
+    /**
+     * Problem details; `code` is one of: `validation_failed`.
+     */
+    400: Problem;
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`.
+     */
+    404: Problem;
+    /**
+     * Problem details; `code` is one of: `rollout_not_possible`.
+     */
+    409: Problem;
+    /**
+     * Problem details; `code` is one of: `rollout_refused`.
+     */
+    422: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+};
+
+export type SetRolloutError = SetRolloutErrors[keyof SetRolloutErrors];
+
+export type SetRolloutResponses = {
+    200: RolloutReport;
+};
+
+export type SetRolloutResponse = SetRolloutResponses[keyof SetRolloutResponses];
+
+export type PromoteCandidateData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/models/{name}/promote';
+};
+
+export type PromoteCandidateErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`.
+     */
+    404: Problem;
+    /**
+     * Problem details; `code` is one of: `rollout_not_possible`.
+     */
+    409: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+};
+
+export type PromoteCandidateError = PromoteCandidateErrors[keyof PromoteCandidateErrors];
+
+export type PromoteCandidateResponses = {
+    200: RolloutReport;
+};
+
+export type PromoteCandidateResponse = PromoteCandidateResponses[keyof PromoteCandidateResponses];
+
+export type RollBackData = {
+    body?: never;
+    path: {
+        /**
+         * The model name.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/models/{name}/rollback';
+};
+
+export type RollBackErrors = {
+    /**
+     * Only when API_KEYS is set: the key is missing or wrong. Problem details; `code` is `unauthorized`.
+     */
+    401: Problem;
+    /**
+     * Problem details; `code` is one of: `model_not_found`.
+     */
+    404: Problem;
+    /**
+     * Problem details; `code` is one of: `rollout_not_possible`.
+     */
+    409: Problem;
+    /**
+     * Only when RATE_LIMIT_PER_MINUTE is set: this client sent too many requests. Problem details; `code` is `rate_limited`.
+     */
+    429: Problem;
+    /**
+     * Problem details; `code` is one of: `model_reload_failed`.
+     */
+    500: Problem;
+};
+
+export type RollBackError = RollBackErrors[keyof RollBackErrors];
+
+export type RollBackResponses = {
+    200: RolloutReport;
+};
+
+export type RollBackResponse = RollBackResponses[keyof RollBackResponses];
 
 export type GetLivenessData = {
     body?: never;
@@ -1558,3 +2612,19 @@ export type DemoPageResponses = {
 };
 
 export type DemoPageResponse = DemoPageResponses[keyof DemoPageResponses];
+
+export type MonitorPageData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/monitor';
+};
+
+export type MonitorPageResponses = {
+    /**
+     * The HTML page.
+     */
+    200: string;
+};
+
+export type MonitorPageResponse = MonitorPageResponses[keyof MonitorPageResponses];

@@ -3,12 +3,19 @@ import { dirname, join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Gauge, Registry } from 'prom-client';
-import { jensenShannon, ModelRegistry, PROFILE_EDGES, type ReferenceProfile } from '@app/inference';
+import {
+  jensenShannon,
+  ModelRegistry,
+  PROFILE_EDGES,
+  REFERENCE_PROFILE_FILE,
+  type ModelManifest,
+  type ReferenceProfile,
+} from '@app/inference';
 import type { EnvironmentVariables } from '../../config/environment';
 import { METRIC_PREFIX } from '../../observability/metrics-registry';
 
-/** The reference a model is compared with: `reference-profile.json` beside its manifest (`npm run model:profile`). */
-export const REFERENCE_FILE = 'reference-profile.json';
+/** The reference a model is compared with when its manifest names none: beside the manifest (`npm run model:profile`). */
+const REFERENCE_FILE = REFERENCE_PROFILE_FILE;
 
 export type DriftStatus = 'ok' | 'drifting' | 'warming_up' | 'no_reference';
 
@@ -110,15 +117,16 @@ export class DriftMonitor {
     const window = (this.windows.get(`${model}\u0000${version}`) ?? []).filter(
       (sample) => sample.at >= cutoff,
     );
+    const thresholds = this.thresholdsOf(model, version);
     const base = {
       window: { predictions: window.length, max_predictions: this.size, max_seconds: this.seconds },
-      thresholds: this.thresholds,
+      thresholds,
     };
-    const reference = this.reference(model, version);
+    const reference = this.referenceOf(model, version);
     if (!reference) {
       return {
         status: 'no_reference',
-        reason: `No reference to compare with: run npm run model:profile on photos the model should see, and put ${REFERENCE_FILE} beside its manifest.`,
+        reason: `No reference to compare with: run npm run model:profile on photos the model should see; it writes ${REFERENCE_FILE} beside the manifest.`,
         ...base,
       };
     }
@@ -154,7 +162,7 @@ export class DriftMonitor {
       ),
     };
     const over = (['confidence', 'class_mix'] as const).filter(
-      (signal) => scores[signal] > this.thresholds[signal],
+      (signal) => scores[signal] > thresholds[signal],
     );
     return {
       status: over.length > 0 ? 'drifting' : 'ok',
@@ -168,20 +176,36 @@ export class DriftMonitor {
     };
   }
 
+  /** The version's thresholds: its manifest's `monitoring.drift_thresholds`, else DRIFT_*_THRESHOLD. */
+  private thresholdsOf(model: string, version: string): Monitoring['thresholds'] {
+    const manifest = this.servedManifest(model, version);
+    const own = manifest?.monitoring?.drift_thresholds;
+    return {
+      confidence: own?.confidence ?? this.thresholds.confidence,
+      class_mix: own?.class_mix ?? this.thresholds.class_mix,
+    };
+  }
+
+  private servedManifest(model: string, version: string): ModelManifest | undefined {
+    const manifest = this.models.servedModels().find((one) => one.name === model)?.state.manifest;
+    return manifest?.version === version ? manifest : undefined;
+  }
+
   /** The served version's reference profile, when one is beside its manifest and was made with these weights. */
-  private reference(model: string, version: string) {
+  referenceOf(model: string, version: string): { profile: ReferenceProfile; file: string } | undefined {
     const served = this.models.servedModels().find((one) => one.name === model)?.state;
     if (served?.status !== 'ready' || served.manifest.version !== version) return undefined;
     const { resolved } = served.model;
     const key = `${model}\u0000${version}\u0000${resolved.sha256}`;
     if (!this.references.has(key)) {
-      const file = join(dirname(resolved.manifestPath), REFERENCE_FILE);
+      const name = served.manifest.monitoring?.reference?.file ?? REFERENCE_FILE;
+      const file = join(dirname(resolved.manifestPath), name);
       let loaded: { profile: ReferenceProfile; file: string } | undefined;
       if (existsSync(file)) {
         try {
           const profile = JSON.parse(readFileSync(file, 'utf8')) as ReferenceProfile;
           if (profile.kind === 'food-vision-reference-profile' && profile.model.sha256 === resolved.sha256)
-            loaded = { profile, file: REFERENCE_FILE };
+            loaded = { profile, file: name };
         } catch {
           loaded = undefined;
         }

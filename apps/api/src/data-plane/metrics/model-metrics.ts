@@ -36,6 +36,44 @@ export class ModelMetrics {
           this.set({ name }, state.status === 'ready' ? 1 : 0);
       },
     });
+    new Gauge({
+      name: `${METRIC_PREFIX}models_resident`,
+      help: 'Models in memory (loaded or loading) now; with MODEL_STORE_MAX_LOADED, at most that many.',
+      registers: [registry],
+      collect() {
+        this.set(models.onDemandStats().resident);
+      },
+    });
+    const perModel = (
+      name: string,
+      help: string,
+      read: (stats: ReturnType<ModelRegistry['onDemandStats']>) => ReadonlyMap<string, number>,
+    ) =>
+      new Counter({
+        name: `${METRIC_PREFIX}${name}`,
+        help,
+        labelNames: ['name'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [model, value] of read(models.onDemandStats())) this.inc({ name: model }, value);
+        },
+      });
+    perModel(
+      'model_loads_total',
+      'Models loaded on demand, on their first request after start or after being unloaded (MODEL_STORE_MAX_LOADED).',
+      (stats) => stats.loads,
+    );
+    perModel(
+      'model_evictions_total',
+      'Models unloaded, least recently used first, to make room for another (MODEL_STORE_MAX_LOADED).',
+      (stats) => stats.evictions,
+    );
+    perModel(
+      'model_load_seconds_total',
+      'Time spent loading models on demand (over model_loads_total: the mean load time).',
+      (stats) => stats.loadSeconds,
+    );
     new Counter({
       name: `${METRIC_PREFIX}model_load_failures_total`,
       help: 'Loads and reloads that failed, by model and cause (timeout: past MODEL_LOAD_TIMEOUT_SECONDS, its workers stopped).',

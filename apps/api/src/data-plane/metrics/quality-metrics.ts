@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { topTwo, type Classification } from '@app/inference';
 import type { EnvironmentVariables } from '../../config/environment';
 import { METRIC_PREFIX } from '../../observability/metrics-registry';
 import type { Protocol } from '../protocol';
@@ -41,6 +40,7 @@ export class QualityMetrics {
   private readonly classes: Counter<'model' | 'version' | 'class'>;
   private readonly lowConfidence: Counter<'model' | 'version' | 'protocol'>;
   private readonly images: Counter<'model' | 'version' | 'origin' | 'format' | 'size'>;
+  private readonly abstentions: Counter<'model' | 'version' | 'protocol'>;
   private readonly threshold: number;
 
   constructor(
@@ -82,23 +82,29 @@ export class QualityMetrics {
       labelNames: ['model', 'version', 'origin', 'format', 'size'],
       registers,
     });
+    this.abstentions = new Counter({
+      name: `${METRIC_PREFIX}abstentions_total`,
+      help: 'Answers withheld because the top-1 probability was under the min_confidence in force (the model’s or the request’s), by model, version and protocol.',
+      labelNames: ['model', 'version', 'protocol'],
+      registers,
+    });
   }
 
-  /** Records one classified image; `labels` are the model's, in the order of `classification.probabilities`. */
+  /** Records one classified image: its top-1 class and probability, and the runner-up's probability. */
   observe(
     protocol: Protocol,
-    classification: Classification,
-    labels: readonly string[],
+    { name: model, version }: { name: string; version: string },
+    top: { label: string; first: number; second: number },
     facts: ImageFacts,
+    { abstained }: { abstained: boolean },
   ): void {
-    const { name: model, version } = classification.model;
-    const { index, first, second } = topTwo(classification.probabilities);
-    this.confidence.observe({ model, version, protocol }, first);
-    this.margin.observe({ model, version, protocol }, first - second);
-    this.classes.inc({ model, version, class: labels[index] });
-    this.drift.record(model, version, first, labels[index]);
-    // Incremented by 0 too, so the series exists and its rate is 0 (not absent) while no answer is low.
-    this.lowConfidence.inc({ model, version, protocol }, first < this.threshold ? 1 : 0);
+    this.confidence.observe({ model, version, protocol }, top.first);
+    this.margin.observe({ model, version, protocol }, top.first - top.second);
+    this.classes.inc({ model, version, class: top.label });
+    this.drift.record(model, version, top.first, top.label);
+    // Incremented by 0 too, so the series exist and their rates are 0 (not absent) while nothing is low.
+    this.lowConfidence.inc({ model, version, protocol }, top.first < this.threshold ? 1 : 0);
+    this.abstentions.inc({ model, version, protocol }, abstained ? 1 : 0);
     this.images.inc({ model, version, ...facts });
   }
 }

@@ -99,6 +99,21 @@ export class LicenseDto {
   redistributable!: boolean;
 }
 
+@ApiSchema({ name: 'CandidateVersion', description: 'A rollout’s candidate version and how it is tried.' })
+export class CandidateVersionDto {
+  @ApiProperty({ example: '2' })
+  version!: string;
+
+  @ApiProperty({ example: 'ready', enum: ['loading', 'ready', 'failed'] })
+  status!: string;
+
+  @ApiProperty({ example: 'canary', enum: ['canary', 'shadow'] })
+  mode!: 'canary' | 'shadow';
+
+  @ApiProperty({ example: 10, description: 'Percent of requests routed (canary) or mirrored (shadow).' })
+  weight!: number;
+}
+
 @ApiSchema({ name: 'ModelSummary', description: 'A served model and its status.' })
 export class ModelSummaryDto {
   @ApiProperty({ example: 'food101-mobilenet-v1-int8' })
@@ -121,7 +136,12 @@ export class ModelSummaryDto {
   })
   format?: string;
 
-  @ApiProperty({ example: 'ready', enum: ['loading', 'ready', 'failed'] })
+  @ApiProperty({
+    example: 'ready',
+    enum: ['loading', 'ready', 'failed', 'unloaded'],
+    description:
+      '`unloaded`: known but not in memory (MODEL_STORE_MAX_LOADED); it loads on its first request.',
+  })
   status!: string;
 
   @ApiPropertyOptional({ description: 'Why the model is not ready, when it failed.' })
@@ -129,6 +149,12 @@ export class ModelSummaryDto {
 
   @ApiProperty({ example: true, description: 'Whether requests without a model name use this model.' })
   default!: boolean;
+
+  @ApiPropertyOptional({
+    type: () => CandidateVersionDto,
+    description: 'During a rollout: the version under trial (GET /v1/models/{name}/rollout for the report).',
+  })
+  candidate?: CandidateVersionDto;
 }
 
 @ApiSchema({ name: 'ModelList', description: 'The models this service serves.' })

@@ -163,7 +163,12 @@ export class V2InferenceRequestDto {
   @IsString()
   id?: string;
 
-  @ApiPropertyOptional(parametersProperty('Ignored.'))
+  @ApiPropertyOptional({
+    ...parametersProperty(
+      '`min_confidence` (0 to 1): abstain under this top-1 probability instead of the model’s own `min_confidence`; the answer then has an `abstained` BOOL output. Other parameters are ignored.',
+    ),
+    example: { min_confidence: 0.5 },
+  })
   @IsOptional()
   @IsObject()
   parameters?: Record<string, string | number | boolean>;
@@ -204,15 +209,15 @@ export class V2ResponseOutputDto {
   @ApiProperty({ type: [Number], example: [1, 101] })
   shape!: number[];
 
-  @ApiProperty({ example: 'FP32', enum: ['FP32', 'BYTES'] })
+  @ApiProperty({ example: 'FP32', enum: ['FP32', 'BYTES', 'BOOL'] })
   datatype!: string;
 
   @ApiProperty(
     tensorDataProperty(
-      'Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`; for `explanation`, FP32 [batch, rows, cols] probability drops.',
+      'Flat, row-major: FP32 probabilities, or BYTES strings `"<probability>:<index>:<label>"`; for `explanation`, FP32 [batch, rows, cols] probability drops; for `abstained`, BOOL [batch]: true where the top-1 probability is under the min_confidence in force.',
     ),
   )
-  data!: Array<number | string>;
+  data!: Array<number | string | boolean>;
 
   @ApiPropertyOptional(
     parametersProperty(
@@ -232,6 +237,14 @@ export class V2InferenceResponseDto {
 
   @ApiPropertyOptional({ example: '42', description: 'The request `id`, when it had one.' })
   id?: string;
+
+  @ApiPropertyOptional({
+    ...parametersProperty(
+      '`min_confidence`: the one in force (the request’s, else the model’s), when answers may abstain.',
+    ),
+    example: { min_confidence: 0.5 },
+  })
+  parameters?: { min_confidence: number };
 
   @ApiProperty({ type: [V2ResponseOutputDto] })
   outputs!: V2ResponseOutputDto[];

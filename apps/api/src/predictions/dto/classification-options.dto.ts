@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 import { DEFAULT_TOP_K } from '../../data-plane/top-k';
 
@@ -43,4 +43,18 @@ export class ClassificationOptionsDto {
   @MinLength(1)
   @MaxLength(64)
   model_version?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Abstain when the top class’s probability is under this (0 to 1): the answer then has `abstained: true` and the `abstention` that says why. By default the model’s own `min_confidence` (its manifest’s `monitoring` block; none: never abstain).',
+    minimum: 0,
+    maximum: 1,
+    example: 0.5,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  min_confidence?: number;
 }

@@ -34,6 +34,31 @@ export class ClassPredictionDto {
   confidence!: number;
 }
 
+@ApiSchema({
+  name: 'Abstention',
+  description:
+    'Why the answer was withheld: the model is not sure enough (top-1 probability under `min_confidence`).',
+})
+export class AbstentionDto {
+  @ApiProperty({ example: 'low_confidence', enum: ['low_confidence'] })
+  reason!: 'low_confidence';
+
+  @ApiProperty({
+    example:
+      'The top class, ramen, has probability 0.312, under min_confidence 0.5: the model is not sure enough to answer.',
+  })
+  detail!: string;
+
+  @ApiProperty({ example: 0.5, minimum: 0, maximum: 1, description: 'The threshold in force.' })
+  min_confidence!: number;
+
+  @ApiProperty({
+    type: [ClassPredictionDto],
+    description: 'The classes the model hesitated between (the top k), most likely first.',
+  })
+  candidates!: ClassPredictionDto[];
+}
+
 @ApiSchema({ name: 'ImageInfo', description: 'The image as received, before resizing.' })
 export class ImageInfoDto {
   @ApiProperty({
@@ -72,6 +97,19 @@ export class PredictionResponseDto {
 
   @ApiProperty({ type: [ClassPredictionDto], description: 'The top-k classes, most likely first.' })
   predictions!: ClassPredictionDto[];
+
+  @ApiProperty({
+    example: false,
+    description:
+      'True when the top class’s probability is under the `min_confidence` in force (the request’s, else the model’s): do not act on `predictions`, see `abstention`.',
+  })
+  abstained!: boolean;
+
+  @ApiPropertyOptional({
+    type: AbstentionDto,
+    description: 'Only when `abstained`: why, and the candidates.',
+  })
+  abstention?: AbstentionDto;
 
   @ApiProperty({ type: ImageInfoDto })
   image!: ImageInfoDto;
