@@ -3,7 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ImageSource } from '@app/image-fetch';
 import { problem, ProblemError } from '@app/problem';
 import { Predictor } from '../data-plane/predictor';
-import { asProblemError, itemProblem, predictionBody } from './item-result';
+import { toPredictionBody } from '../data-plane/prediction-body';
+import { asProblemError, itemProblem } from './item-result';
 import type { ItemOutcome, ItemProblem, JobOptions, ResultLine } from './job-types';
 
 /** What a run of one item came to. */
@@ -57,7 +58,7 @@ export class ItemProcessor {
       return {
         kind: 'result',
         outcome: 'succeeded',
-        line: { id: item.id, index: item.index, prediction: predictionBody(prediction) },
+        line: { id: item.id, index: item.index, prediction: toPredictionBody(prediction) },
       };
     } catch (reason) {
       if (!(reason instanceof ProblemError)) {
