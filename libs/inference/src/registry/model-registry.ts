@@ -327,15 +327,6 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  /** Whether a canary is splitting this model's traffic (a request's routing key matters only then). */
-  splitsTraffic(name: string | undefined): boolean {
-    const model = name ?? this.defaultName;
-    if (!model) return false;
-    return (
-      this.policies.get(model)?.mode === 'canary' && this.candidates.get(model)?.modelState.status === 'ready'
-    );
-  }
-
   ready(selector: ModelSelector = {}): LoadedModel {
     const name = selector.name ?? this.defaultName;
     const slot = name ? this.slots.get(name) : undefined;

@@ -14,9 +14,6 @@ import {
 import type { EnvironmentVariables } from '../../config/environment';
 import { METRIC_PREFIX } from '../../observability/metrics-registry';
 
-/** The reference a model is compared with when its manifest names none: beside the manifest (`npm run model:profile`). */
-const REFERENCE_FILE = REFERENCE_PROFILE_FILE;
-
 export type DriftStatus = 'ok' | 'drifting' | 'warming_up' | 'no_reference';
 
 export interface Monitoring {
@@ -126,7 +123,7 @@ export class DriftMonitor {
     if (!reference) {
       return {
         status: 'no_reference',
-        reason: `No reference to compare with: run npm run model:profile on photos the model should see; it writes ${REFERENCE_FILE} beside the manifest.`,
+        reason: `No reference to compare with: run npm run model:profile on photos the model should see; it writes ${REFERENCE_PROFILE_FILE} beside the manifest.`,
         ...base,
       };
     }
@@ -198,7 +195,7 @@ export class DriftMonitor {
     const { resolved } = served.model;
     const key = `${model}\u0000${version}\u0000${resolved.sha256}`;
     if (!this.references.has(key)) {
-      const name = served.manifest.monitoring?.reference?.file ?? REFERENCE_FILE;
+      const name = served.manifest.monitoring?.reference?.file ?? REFERENCE_PROFILE_FILE;
       const file = join(dirname(resolved.manifestPath), name);
       let loaded: { profile: ReferenceProfile; file: string } | undefined;
       if (existsSync(file)) {

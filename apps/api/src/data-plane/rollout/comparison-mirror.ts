@@ -65,7 +65,7 @@ export class ComparisonMirror {
     }
     const own = answerOf(classification, lease.labels, lease.monitoring.min_confidence);
     this.monitor.recordRun(name, version, own);
-    const policy = this.models.rollout(name).policy;
+    const { policy, stable } = this.models.rollout(name);
     const shadow = lease.role === 'stable';
     if (shadow && (policy.mode !== 'shadow' || Math.random() * 100 >= policy.weight)) return;
     if (this.inFlight >= this.maxInFlight) {
@@ -76,7 +76,7 @@ export class ComparisonMirror {
       this.monitor.recordShed(name, 'busy');
       return;
     }
-    const other = shadow ? candidate : this.models.rollout(name).stable;
+    const other = shadow ? candidate : stable;
     if (other === undefined) return;
     this.inFlight++;
     void this.run(name, other, bytes, own, shadow).finally(() => this.inFlight--);

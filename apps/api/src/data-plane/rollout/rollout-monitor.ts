@@ -188,9 +188,9 @@ export class RolloutMonitor {
 
   /** The pair under trial now; measurements start over when the stable version or the candidate changes. */
   private statsFor(model: string): ComparisonStats | undefined {
-    const served = this.models.servedModels().find((one) => one.name === model);
-    const stable = served?.state.manifest?.version;
-    const candidate = served?.candidate?.version;
+    // Asked on every image of a rollout: a map lookup first, the rollout's view only while a candidate serves.
+    const candidate = this.models.candidateVersion(model);
+    const stable = candidate === undefined ? undefined : this.models.rollout(model).stable;
     if (stable === undefined || candidate === undefined) return undefined;
     let stats = this.stats.get(model);
     if (!stats || stats.stableVersion !== stable || stats.candidateVersion !== candidate) {
